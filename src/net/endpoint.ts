@@ -1,0 +1,58 @@
+import { isIPv4, isIPv6 } from 'node:net'
+import type { AddressType, Endpoint } from '../contract.js'
+import { UsageError } from '../errors.js'
+
+/** `1.2.3.4:8333`, `[2001:db8::1]:8333`, `abc….onion:8333`: the port is never ambiguous. */
+export function formatEndpoint (e: Pick<Endpoint, 'host' | 'port'>): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`
+}
+
+/** RFC 5952 text for an IPv6 literal (lower case, longest zero run compressed). */
+export function canonicalIPv6 (host: string): string {
+  // The WHATWG URL parser gives RFC 5952 form without a hand-written compressor.
+  return new URL(`http://[${host}]/`).hostname.slice(1, -1)
+}
+
+export function ipTypeOf (host: string): AddressType | undefined {
+  if (isIPv4(host)) return 'ipv4'
+  if (isIPv6(host)) return host.toLowerCase().startsWith('fc') ? 'cjdns' : 'ipv6'
+  if (/^[a-z2-7]{56}\.onion$/i.test(host)) return 'onion'
+  if (/^[a-z2-7]{52}\.b32\.i2p$/i.test(host)) return 'i2p'
+  return undefined
+}
+
+/**
+ * Parse `host:port`, `[ipv6]:port`, a bare IPv4/IPv6 literal or an overlay name; the port
+ * defaults to `defaultPort`. Hostnames other than overlay names are refused: a seed is an
+ * address, and resolving names is the bootstrap's job.
+ */
+export function parseHostPort (text: string, defaultPort: number): Endpoint {
+  const input = text.trim()
+  let host: string
+  let portText: string | undefined
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(input)
+  if (bracketed) {
+    host = bracketed[1]
+    portText = bracketed[2]
+  } else if (isIPv6(input)) {
+    host = input
+  } else {
+    const i = input.lastIndexOf(':')
+    host = i === -1 ? input : input.slice(0, i)
+    portText = i === -1 ? undefined : input.slice(i + 1)
+  }
+  let port = defaultPort
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+      throw new UsageError(`'${text}' has an invalid port: expected 1-65535`)
+    }
+    port = Number(portText)
+  }
+  const type = ipTypeOf(host)
+  if (type === undefined) {
+    throw new UsageError(`'${text}' is not an address: expected an IPv4 or IPv6 literal, .onion or .b32.i2p name, with an optional :port`)
+  }
+  if (type === 'ipv6' || type === 'cjdns') host = canonicalIPv6(host)
+  else if (type !== 'ipv4') host = host.toLowerCase()
+  return { host, port, type }
+}

@@ -1,0 +1,76 @@
+// The store's interface, as the crawl command and the readers (list, export, stats) use it.
+// Implementation: src/store/store.ts (lowdb, one JSON file, batched atomic writes, lock).
+import type { AddressType, Endpoint, FailureReason, SessionResult } from '../contract.js'
+
+export const STORE_SCHEMA_VERSION = 1
+
+export interface PeerRecord {
+  network: string // Network.id
+  host: string
+  port: number
+  type: AddressType
+  firstSeen: string // ISO 8601 UTC
+  lastSeen: string
+  lastTried?: string
+  lastSuccess?: string
+  successes: number
+  failures: number
+  lastFailure?: FailureReason
+  lastFailureDetail?: string
+  /** Why it is not dialed (e.g. 'non-routable', 'denied', 'not-dialable-type'); unset when dialable. */
+  skipped?: string
+  services?: string
+  protocolVersion?: number
+  userAgent?: string
+  startHeight?: number
+  relay?: boolean
+  connectMs?: number
+  handshakeMs?: number
+  /** Addresses it gave us in its last successful session. */
+  addressesGiven?: number
+  /** How many distinct peers advertised it (counted once per advertising session). */
+  advertisedBy: number
+  asn?: number
+  asOrg?: string
+  extra?: Record<string, string | number | boolean>
+}
+
+/** Reachable = its last attempt completed a handshake. */
+export function isReachable (p: PeerRecord): boolean {
+  return p.lastSuccess !== undefined && (p.lastTried === undefined || p.lastSuccess >= p.lastTried)
+}
+
+export interface RunRecord {
+  id: string
+  adapter: string
+  network: string
+  startedAt: string
+  endedAt?: string
+  /** Counts from the engine's summary (tried, reachable, failed by reason, new, …). */
+  counts?: Record<string, number | Record<string, number>>
+  /** 'finished' | 'interrupted' | 'running' (a running run in a loaded file means the process died). */
+  status: 'running' | 'finished' | 'interrupted'
+}
+
+export interface PeerStore {
+  readonly path: string
+  /** Start a crawl run; returns its record. */
+  beginRun (adapter: string, network: string): RunRecord
+  finishRun (run: RunRecord, status: 'finished' | 'interrupted', counts: RunRecord['counts']): void
+  /** An endpoint was learned (from `advertisedBy`, or a seed when null); `skipped` says why it will not be dialed. */
+  recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string): void
+  /** A session ended (reachable or failed). */
+  recordResult (network: string, result: SessionResult): void
+  get (network: string, endpoint: Endpoint): PeerRecord | undefined
+  /** All records of a network (or of every network). Do not mutate. */
+  peers (network?: string): PeerRecord[]
+  runs (network?: string): RunRecord[]
+  /** Set ASN data on a record (enrichment). */
+  setAsn (network: string, endpoint: Endpoint, asn: number | undefined, org: string | undefined): void
+  /** Write to disk now (atomic: temp file + rename). Returns how long the event loop was blocked. */
+  checkpoint (): Promise<{ blockedMs: number, bytes: number }>
+  /** Checkpoint every `ms` until close(). */
+  startAutoCheckpoint (ms: number): void
+  /** Final write, release the lock. */
+  close (): Promise<void>
+}
