@@ -160,4 +160,6 @@ export interface Adapter {
   runSession (endpoint: Endpoint, options: SessionOptions): Promise<SessionResult>
   /** Simulated peers for tests, the compliance suite and `peers simnet`. */
   readonly simulation: SimulationKit
+  /** Optional: names of the service bits set in `services` (a decimal string), for `peers stats`. */
+  serviceNames? (services: string): string[]
 }

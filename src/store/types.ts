@@ -65,6 +65,8 @@ export interface PeerStore {
   /** All records of a network (or of every network). Do not mutate. */
   peers (network?: string): PeerRecord[]
   runs (network?: string): RunRecord[]
+  /** Network ids that have records. */
+  networks (): string[]
   /** Set ASN data on a record (enrichment). */
   setAsn (network: string, endpoint: Endpoint, asn: number | undefined, org: string | undefined): void
   /** Write to disk now (atomic: temp file + rename). Returns how long the event loop was blocked. */

@@ -1,0 +1,44 @@
+// The Bitcoin adapter: networks and seeds (params.ts, bootstrap.ts), the wire codec (wire/),
+// one crawler session (session.ts state machine over transport.ts) and a simulated network
+// (simnet/).
+import type { Adapter, Network, SimulationKit } from '../../src/contract.js'
+import { parseHostPort } from '../../src/net/endpoint.js'
+import { bootstrapBitcoin } from './bootstrap.js'
+import { BITCOIN_NETWORKS, type BitcoinNetworkParams } from './params.js'
+import { peerKey } from './session.js'
+import { startSimulatedPeer } from './simnet/index.js'
+import { runBitcoinSession } from './transport.js'
+
+function paramsOf (network: Network): BitcoinNetworkParams | undefined {
+  return BITCOIN_NETWORKS.find((n) => n.id === network.id)
+}
+
+const simulation: SimulationKit = {
+  startPeer: startSimulatedPeer,
+  get adapter () { return bitcoinAdapter }
+}
+
+export const bitcoinAdapter: Adapter = {
+  name: 'bitcoin',
+  description: 'Bitcoin (Core P2P protocol v1: version/verack, getaddr, addr and addrv2)',
+  status: 'complete',
+  networks: BITCOIN_NETWORKS,
+  defaultNetwork: 'mainnet',
+  dialableTypes: ['ipv4', 'ipv6'],
+  key: peerKey,
+  parseEndpoint: (text, network) => parseHostPort(text, network.defaultPort),
+  assertCrawlable: () => {},
+  async bootstrap (network, options) {
+    const params = paramsOf(network)
+    if (params === undefined) throw new RangeError(`not a Bitcoin network: ${network.id}`)
+    return await bootstrapBitcoin(params, options)
+  },
+  async runSession (endpoint, options) {
+    const params = paramsOf(options.network)
+    if (params === undefined) {
+      return { endpoint, ok: false, reason: 'error', detail: `not a Bitcoin network: ${options.network.id}`, learned: [], addressesReceived: 0 }
+    }
+    return await runBitcoinSession(endpoint, options, { magic: params.magic })
+  },
+  simulation
+}

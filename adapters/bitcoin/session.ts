@@ -1,0 +1,263 @@
+// One crawler session with one Bitcoin peer, as a state machine without I/O: the transport
+// feeds it what happened (connected, a message, a decode error, a timeout, the socket's
+// end) and carries out what it returns (send a message, switch timers, disconnect). Tests
+// drive it message by message. Peer behaviour follows Bitcoin Core (see
+// ../shared/bitcoin-p2p.md): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
+import { randomFillSync } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import type { Endpoint, FailureReason, LearnedAddress, PeerInfo, SessionResult } from '../../src/contract.js'
+import type { DecodeError } from '../../src/errors.js'
+import { MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from './params.js'
+import type { BitcoinMessage, NetAddress } from './wire/index.js'
+
+export type SessionOutput =
+  | { kind: 'send', message: BitcoinMessage }
+  /** The handshake is done and getaddr sent: the transport starts the getaddr timeout. */
+  | { kind: 'handshake-complete' }
+  /** The result is final: the transport disconnects. */
+  | { kind: 'finish' }
+
+export type SessionPhase = 'connecting' | 'handshaking' | 'awaiting-addresses' | 'finished'
+
+export interface SessionConfig {
+  endpoint: Endpoint
+  userAgent: string
+  /** Addresses kept; the rest are only counted. */
+  maxAddresses: number
+  /**
+   * An addr message with at most this many entries is a self-announcement or relayed gossip
+   * (Core relays messages of ≤ 10 entries), not the answer to our getaddr.
+   */
+  gossipMaxEntries?: number
+  /** Our version nonce; random by default. */
+  nonce?: bigint
+  /** Monotonic milliseconds, for connectMs and handshakeMs. */
+  now?: () => number
+}
+
+export const DEFAULT_GOSSIP_MAX_ENTRIES = 10
+/** Core's MAX_SUBVERSION_LENGTH: longer user agents are cut. */
+const MAX_USER_AGENT_LENGTH = 256
+/** Decode errors Core shrugs off at any time: the message is dropped, the connection stays. */
+const DROPPED_DECODE_ERRORS = new Set(['bad-checksum', 'bad-command'])
+
+const NONE: readonly SessionOutput[] = Object.freeze([])
+const nonceBuffer = new BigUint64Array(1)
+
+export function randomNonce (): bigint {
+  randomFillSync(nonceBuffer)
+  return nonceBuffer[0]
+}
+
+/** `host:port`, lower case, IPv4-mapped IPv6 as IPv4: one key per peer. */
+export function peerKey (endpoint: Pick<Endpoint, 'host' | 'port'>): string {
+  return `${unmapIPv4(endpoint.host).toLowerCase()}:${endpoint.port}`
+}
+
+/** `::ffff:1.2.3.4` and `::ffff:102:304` → `1.2.3.4`; anything else unchanged. */
+export function unmapIPv4 (host: string): string {
+  const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(host)
+  if (m === null) return host
+  if (m[1] !== undefined) return m[1]
+  const hi = parseInt(m[2], 16)
+  const lo = parseInt(m[3], 16)
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+}
+
+/**
+ * Peer-supplied text made safe for a log line or the store: control characters (C0, C1)
+ * and bidirectional overrides removed, length capped.
+ */
+export function sanitizePeerText (text: string, maxLength = MAX_USER_AGENT_LENGTH): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, maxLength)
+}
+
+export class BitcoinSession {
+  readonly nonce: bigint
+  private readonly endpoint: Endpoint
+  private readonly userAgent: string
+  private readonly maxAddresses: number
+  private readonly gossipMaxEntries: number
+  private readonly now: () => number
+  private readonly startedAt: number
+  private connectedAt = 0
+
+  private state: SessionPhase = 'connecting'
+  private gotVersion = false
+  private gotVerack = false
+  private ok = false
+  private reason?: FailureReason
+  private detail?: string
+  private connectMs?: number
+  private handshakeMs?: number
+  private peer?: PeerInfo
+  private gotAddressAnswer = false
+  private addressesReceived = 0
+  private readonly learned: LearnedAddress[] = []
+  private readonly learnedKeys = new Set<string>()
+
+  constructor (config: SessionConfig) {
+    this.endpoint = config.endpoint
+    this.userAgent = config.userAgent
+    this.maxAddresses = config.maxAddresses
+    this.gossipMaxEntries = config.gossipMaxEntries ?? DEFAULT_GOSSIP_MAX_ENTRIES
+    this.nonce = config.nonce ?? randomNonce()
+    this.now = config.now ?? performance.now.bind(performance)
+    this.startedAt = this.now()
+  }
+
+  get phase (): SessionPhase { return this.state }
+
+  /** The TCP connection is up: we speak first with our version. */
+  connected (): readonly SessionOutput[] {
+    if (this.state !== 'connecting') return NONE
+    this.connectedAt = this.now()
+    this.connectMs = Math.round(this.connectedAt - this.startedAt)
+    this.state = 'handshaking'
+    return [send({
+      command: 'version',
+      payload: {
+        version: PROTOCOL_VERSION,
+        services: 0n,
+        timestamp: BigInt(Math.floor(Date.now() / 1000)),
+        addrRecv: { services: 0n, host: this.endpoint.host, port: this.endpoint.port },
+        // Core too sends an all-zero addr_from; receivers ignore it.
+        addrFrom: { services: 0n, host: '::', port: 0 },
+        nonce: this.nonce,
+        userAgent: this.userAgent,
+        startHeight: 0,
+        relay: false
+      }
+    })]
+  }
+
+  received (message: BitcoinMessage): readonly SessionOutput[] {
+    if (this.state === 'finished' || this.state === 'connecting') return NONE
+    switch (message.command) {
+      case 'version': return this.onVersion(message.payload)
+      case 'verack': return this.onVerack()
+      case 'ping': return [send({ command: 'pong', nonce: message.nonce })]
+      case 'addr': return this.onAddresses(message.addresses, message.addresses.length)
+      case 'addrv2': return this.onAddresses(message.addresses, message.addresses.length + message.skipped)
+      // Everything else (sendaddrv2, wtxidrelay, inv, feefilter, unknown types) is ignored, as Core does.
+      default: return NONE
+    }
+  }
+
+  /** A frame did not decode. Fatal errors leave the stream unreadable; the others drop one message. */
+  decodeError (error: DecodeError): readonly SessionOutput[] {
+    if (this.state === 'finished') return NONE
+    if (error.fatal) {
+      const reason: FailureReason = error.reason === 'bad-magic'
+        ? 'wrong-network'
+        : error.reason === 'buffer-limit' ? 'session-limit' : 'protocol-error'
+      return this.end(reason, `${error.reason}: ${error.message}`)
+    }
+    // Once the peer is known good a malformed message costs only that message.
+    if (DROPPED_DECODE_ERRORS.has(error.reason) || this.state === 'awaiting-addresses') return NONE
+    return this.fail('protocol-error', `${error.reason}: ${error.message}`)
+  }
+
+  /** The current phase's timeout expired. */
+  timedOut (): readonly SessionOutput[] {
+    switch (this.state) {
+      case 'connecting': return this.fail('connect-timeout', 'no answer to the connection attempt')
+      case 'handshaking': return this.fail('handshake-timeout', this.gotVersion ? 'no verack' : 'no version')
+      case 'awaiting-addresses': return this.complete(false)
+      default: return NONE
+    }
+  }
+
+  /**
+   * The session ends for a reason outside the protocol (socket error, peer closed, abort,
+   * session cap). Before the handshake that is the failure; after it, the session is a
+   * success with what was collected.
+   */
+  end (reason: FailureReason, detail?: string): readonly SessionOutput[] {
+    if (this.state === 'finished') return NONE
+    if (this.state === 'awaiting-addresses') {
+      this.detail = detail === undefined ? reason : `${reason}: ${detail}`
+      return this.complete(false)
+    }
+    return this.fail(reason, detail)
+  }
+
+  result (): SessionResult {
+    const r: SessionResult = { endpoint: this.endpoint, ok: this.ok, learned: this.learned, addressesReceived: this.addressesReceived }
+    if (this.reason !== undefined) r.reason = this.reason
+    if (this.detail !== undefined) r.detail = this.detail
+    if (this.connectMs !== undefined) r.connectMs = this.connectMs
+    if (this.handshakeMs !== undefined) r.handshakeMs = this.handshakeMs
+    if (this.peer !== undefined) r.peer = this.peer
+    if (this.ok) r.gotAddressAnswer = this.gotAddressAnswer
+    return r
+  }
+
+  private onVersion (v: Extract<BitcoinMessage, { command: 'version' }>['payload']): readonly SessionOutput[] {
+    if (this.gotVersion) return NONE // Core ignores a repeated version
+    this.gotVersion = true
+    this.peer = {
+      protocolVersion: v.version,
+      services: v.services.toString(),
+      userAgent: sanitizePeerText(v.userAgent),
+      startHeight: v.startHeight,
+      relay: v.relay
+    }
+    if (v.nonce === this.nonce) return this.fail('self-connection', 'the peer sent our own version nonce')
+    if (v.version < MIN_PEER_PROTO_VERSION) return this.fail('obsolete-version', `protocol version ${v.version} < ${MIN_PEER_PROTO_VERSION}`)
+    // Like Core, offer BIP155 and BIP339 only to peers of 70016+; both must precede verack.
+    // The peer's verack cannot have come yet: a verack before version already failed.
+    return v.version >= 70016 ? FEATURES_THEN_VERACK : VERACK
+  }
+
+  private onVerack (): readonly SessionOutput[] {
+    if (!this.gotVersion) return this.fail('protocol-error', 'verack before version')
+    if (this.gotVerack) return NONE
+    this.gotVerack = true
+    return this.handshakeDone()
+  }
+
+  private handshakeDone (): readonly SessionOutput[] {
+    this.handshakeMs = Math.round(this.now() - this.connectedAt)
+    this.state = 'awaiting-addresses'
+    return GETADDR
+  }
+
+  private onAddresses (addresses: readonly NetAddress[], entries: number): readonly SessionOutput[] {
+    this.addressesReceived += entries
+    for (const a of addresses) {
+      if (this.learned.length >= this.maxAddresses) break
+      const key = peerKey(a)
+      if (this.learnedKeys.has(key)) continue
+      this.learnedKeys.add(key)
+      this.learned.push({ endpoint: { host: a.host, port: a.port, type: a.type }, services: a.services.toString(), time: a.time })
+    }
+    if (this.state === 'awaiting-addresses' && entries > this.gossipMaxEntries) return this.complete(true)
+    return NONE
+  }
+
+  private complete (gotAddressAnswer: boolean): readonly SessionOutput[] {
+    this.state = 'finished'
+    this.ok = true
+    this.gotAddressAnswer = gotAddressAnswer
+    return FINISH
+  }
+
+  private fail (reason: FailureReason, detail?: string): readonly SessionOutput[] {
+    this.state = 'finished'
+    this.reason = reason
+    if (detail !== undefined) this.detail = detail
+    return FINISH
+  }
+}
+
+function send (message: BitcoinMessage): SessionOutput {
+  return { kind: 'send', message }
+}
+
+// Outputs without per-session data are shared.
+const FINISH: readonly SessionOutput[] = Object.freeze([{ kind: 'finish' }])
+const VERACK: readonly SessionOutput[] = Object.freeze([send({ command: 'verack' })])
+const FEATURES_THEN_VERACK: readonly SessionOutput[] = Object.freeze([send({ command: 'sendaddrv2' }), send({ command: 'wtxidrelay' }), send({ command: 'verack' })])
+const GETADDR: readonly SessionOutput[] = Object.freeze([send({ command: 'getaddr' }), { kind: 'handshake-complete' }])

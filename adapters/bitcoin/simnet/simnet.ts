@@ -1,0 +1,241 @@
+// A whole simulated Bitcoin network in one process, for crawling without the internet. Each
+// node has its own loopback address (Linux routes all of 127/8 to lo), so every node can use
+// the network's default port as on the real network:
+//   127.1.0.1 … 127.8.255.254   listening nodes and refused addresses, in that order
+//   127.9.0.1 … 127.9.255.254   'hole' addresses (HOLE=1 netns-run drops them: dials time out)
+// Topology: node i's getaddr answer is a fixed sample of 23% of what it knows (as Core's
+// cache), plus its next few reachable nodes on a ring so that every reachable node can be
+// found from any seed. Answers are a pure function of (seed, i): nothing is stored per node
+// but its address, and truth() replays the same answers a crawler gets.
+import { createServer, type Server, type Socket } from 'node:net'
+import type { Endpoint } from '../../../src/contract.js'
+import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, type BitcoinNetworkParams } from '../params.js'
+import type { NetAddress } from '../wire/index.js'
+import { closeImmediately, CORE_SERVICES, coreLike, emptyStats, silent, unreachable, wrongNetwork, type CoreLikeOptions, type NodeBehaviour, type SimNode, type SimnetStats } from './node.js'
+import { deriveSeed, exponential, seededRandom } from './random.js'
+
+export interface SimnetOptions {
+  /** Honest nodes: reachable, answering like Bitcoin Core. */
+  nodes: number
+  /** Addresses nobody listens on. */
+  refused?: number
+  /** Nodes that accept and never speak. */
+  silent?: number
+  /** Nodes of another network (another magic). */
+  wrongNetwork?: number
+  /** Nodes that accept and close at once. */
+  closeImmediately?: number
+  /** Addresses in 127.9.0.0/16: dropped under `HOLE=1 netns-run` (refused without it). */
+  hole?: number
+  /** More nodes with behaviours of your own (hostile ones, say). */
+  custom?: ReadonlyArray<{ count: number, behaviour: NodeBehaviour }>
+  /** Mean of the exponential delay before a getaddr answer; 0 (default) answers at once. */
+  getaddrDelayMeanMs?: number
+  /** PRNG seed: the same seed gives the same network. */
+  seed?: number
+  /** A Bitcoin network name; default 'regtest'. */
+  network?: string
+  /** Port of every node; default the network's. 0: each listening node gets one from the OS (tests running side by side). */
+  basePort?: number
+  /** Addresses a node knows; its getaddr answer is 23% of them, at most 1000. Default 1000. */
+  knownPerNode?: number
+  /** How many honest nodes seeds() returns; default 1. */
+  seedCount?: number
+  /** Settings of the honest nodes. */
+  core?: CoreLikeOptions
+}
+
+/** Core answers getaddr with at most 23% of its address manager (MAX_PCT_ADDR_TO_SEND). */
+const ANSWER_FRACTION = 0.23
+/** Reachable neighbours every answer includes, so that the reachable nodes form a ring. */
+const RING_NEIGHBOURS = 3
+const HOSTS_PER_SLASH16 = 254 * 256
+const MAIN_RANGE_HOSTS = 8 * HOSTS_PER_SLASH16
+const HOLE_RANGE_HOSTS = HOSTS_PER_SLASH16
+/** How far back the advertised "last seen" times go (3 days). */
+const MAX_ADDRESS_AGE_S = 3 * 24 * 3600
+
+export class Simnet {
+  readonly params: BitcoinNetworkParams
+  readonly stats: SimnetStats = emptyStats()
+  private readonly nodes: SimnetNode[] = []
+  /** Indices of reachable nodes, in ring order. */
+  private readonly ring: number[] = []
+  /** A node's place in `ring`, or -1. */
+  private readonly ringPosition: Int32Array
+  private readonly seed: number
+  private readonly answerSize: number
+  private readonly seedCount: number
+  private readonly delayMeanMs: number
+  private readonly delayRandom: () => number
+  private readonly servers: Server[] = []
+  private readonly sockets = new Set<Socket>()
+
+  constructor (options: SimnetOptions) {
+    const params = BITCOIN_NETWORKS.find((n) => n.name === (options.network ?? 'regtest'))
+    if (params === undefined) throw new RangeError(`unknown Bitcoin network '${options.network}'`)
+    this.params = params
+    this.seed = options.seed ?? 1
+    this.seedCount = options.seedCount ?? 1
+    this.delayMeanMs = options.getaddrDelayMeanMs ?? 0
+    this.delayRandom = seededRandom(deriveSeed(this.seed, -1))
+    const port = options.basePort ?? params.defaultPort
+
+    const groups: Array<{ count: number, behaviour: NodeBehaviour, hole?: boolean }> = [
+      { count: options.nodes, behaviour: coreLike(options.core) },
+      ...(options.custom ?? []),
+      { count: options.silent ?? 0, behaviour: silent },
+      { count: options.wrongNetwork ?? 0, behaviour: wrongNetwork },
+      { count: options.closeImmediately ?? 0, behaviour: closeImmediately },
+      { count: options.refused ?? 0, behaviour: unreachable },
+      { count: options.hole ?? 0, behaviour: { ...unreachable, kind: 'hole' }, hole: true }
+    ]
+    for (const g of groups) {
+      if (!Number.isInteger(g.count) || g.count < 0) throw new RangeError(`node counts must be whole numbers ≥ 0, got ${g.count}`)
+    }
+    const holeCount = options.hole ?? 0
+    if (holeCount > HOLE_RANGE_HOSTS) throw new RangeError(`at most ${HOLE_RANGE_HOSTS} hole addresses fit 127.9.0.0/16`)
+    const mainCount = groups.reduce((n, g) => n + g.count, 0) - holeCount
+    if (mainCount > MAIN_RANGE_HOSTS) throw new RangeError(`at most ${MAIN_RANGE_HOSTS} nodes fit 127.1.0.0–127.8.255.255`)
+
+    const random = seededRandom(this.seed)
+    const now = Math.floor(Date.now() / 1000)
+    let mainNext = 0
+    let holeNext = 0
+    for (const g of groups) {
+      for (let k = 0; k < g.count; k++) {
+        const host = g.hole === true ? hostAt(9, holeNext++) : hostAt(1, mainNext++)
+        // Nodes with an OS-chosen port learn it in start(); others need a fixed one to be dialed.
+        const nodePort = port === 0 && g.behaviour.accept === undefined ? params.defaultPort : port
+        const self: NetAddress = { time: now - Math.floor(random() * MAX_ADDRESS_AGE_S), services: CORE_SERVICES, type: 'ipv4', host, port: nodePort }
+        if (g.behaviour.reachable) this.ring.push(this.nodes.length)
+        this.nodes.push(new SimnetNode(this, this.nodes.length, g.behaviour, self))
+      }
+    }
+    this.ringPosition = new Int32Array(this.nodes.length).fill(-1)
+    this.ring.forEach((index, position) => { this.ringPosition[index] = position })
+    const known = Math.min(this.nodes.length - 1, options.knownPerNode ?? 1000)
+    this.answerSize = Math.min(MAX_ADDR_ENTRIES, Math.floor(known * ANSWER_FRACTION))
+  }
+
+  /** Start listening on every node's address. */
+  async start (): Promise<void> {
+    try {
+      await Promise.all(this.nodes.filter((n) => n.behaviour.accept !== undefined).map((n) => this.listen(n)))
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  /** Stop listening and drop every open connection. */
+  async stop (): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await Promise.all(this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
+  }
+
+  /** Where a crawler starts: the first honest nodes. */
+  seeds (): Endpoint[] {
+    return this.ring.slice(0, this.seedCount).map((i) => this.nodes[i].endpoint)
+  }
+
+  /** Endpoints of the nodes of one behaviour kind ('honest', 'silent', 'refused', 'hole', …). */
+  endpointsOf (kind: string): Endpoint[] {
+    return this.nodes.filter((n) => n.behaviour.kind === kind).map((n) => n.endpoint)
+  }
+
+  get size (): number {
+    return this.nodes.length
+  }
+
+  /**
+   * The reachable nodes a perfect crawler finds from seeds(): a breadth-first search over
+   * the same fixed answers the nodes give.
+   */
+  truth (): Endpoint[] {
+    const seen = new Uint8Array(this.nodes.length)
+    const queue = this.ring.slice(0, this.seedCount)
+    for (const i of queue) seen[i] = 1
+    const found: Endpoint[] = []
+    for (let q = 0; q < queue.length; q++) {
+      const node = this.nodes[queue[q]]
+      if (!node.behaviour.reachable) continue
+      found.push(node.endpoint)
+      for (const j of this.answerIndices(node.index)) {
+        if (seen[j] === 0) {
+          seen[j] = 1
+          queue.push(j)
+        }
+      }
+    }
+    return found
+  }
+
+  /** Node `index`'s getaddr answer. */
+  answerOf (index: number): NetAddress[] {
+    return this.answerIndices(index).map((j) => this.nodes[j].self)
+  }
+
+  getaddrDelayMs (): number {
+    return this.delayMeanMs > 0 ? exponential(this.delayRandom, this.delayMeanMs) : 0
+  }
+
+  /** Ring neighbours first, then a random sample of the other nodes, never itself. */
+  private answerIndices (index: number): number[] {
+    const chosen = new Set<number>()
+    const position = this.ringPosition[index]
+    if (position !== -1) {
+      for (let k = 1; k <= RING_NEIGHBOURS && k < this.ring.length; k++) chosen.add(this.ring[(position + k) % this.ring.length])
+    }
+    const random = seededRandom(deriveSeed(this.seed, index))
+    const want = Math.min(this.nodes.length - 1, Math.max(this.answerSize, chosen.size))
+    while (chosen.size < want) {
+      const j = Math.floor(random() * this.nodes.length)
+      if (j !== index) chosen.add(j)
+    }
+    return [...chosen]
+  }
+
+  private listen (node: SimnetNode): Promise<void> {
+    const accept = node.behaviour.accept
+    if (accept === undefined) return Promise.resolve()
+    const server = createServer({ noDelay: true }, (socket) => {
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+      accept.call(node.behaviour, socket, node)
+    })
+    this.servers.push(server)
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ host: node.self.host, port: node.self.port }, () => {
+        server.off('error', reject)
+        const address = server.address()
+        if (address !== null && typeof address === 'object') node.self.port = address.port
+        resolve()
+      })
+    })
+  }
+}
+
+class SimnetNode implements SimNode {
+  constructor (
+    private readonly simnet: Simnet,
+    readonly index: number,
+    readonly behaviour: NodeBehaviour,
+    readonly self: NetAddress
+  ) {}
+
+  get endpoint (): Endpoint { return { host: this.self.host, port: this.self.port, type: 'ipv4' } }
+  get magic (): Uint8Array { return this.simnet.params.magic }
+  get stats (): SimnetStats { return this.simnet.stats }
+  get announcesSelf (): boolean { return true }
+  answer (): NetAddress[] { return this.simnet.answerOf(this.index) }
+  getaddrDelayMs (): number { return this.simnet.getaddrDelayMs() }
+}
+
+/** Host `n` (from 0) of 127.<first>.0.0 onwards, skipping .0 and .255 in the last octet. */
+function hostAt (first: number, n: number): string {
+  const perSlash24 = 254
+  const slash24 = Math.floor(n / perSlash24)
+  return `127.${first + (slash24 >> 8)}.${slash24 & 255}.${(n % perSlash24) + 1}`
+}

@@ -1,0 +1,117 @@
+// The socket side of a session: dials, frames bytes, runs one timer, and carries out what
+// the BitcoinSession state machine returns. Thin on purpose: every protocol decision is in
+// session.ts. Thousands run at once, so per session there is one socket, one parser, one
+// timer and a handful of closures.
+import { setMaxListeners } from 'node:events'
+import { connect, isIP, type Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import type { Endpoint, FailureReason, SessionOptions, SessionResult } from '../../src/contract.js'
+import { describeError } from '../../src/errors.js'
+import { assertDialAllowed } from '../../src/net/dial-guard.js'
+import { MAX_PAYLOAD } from './params.js'
+import { BitcoinSession, type SessionConfig, type SessionOutput } from './session.js'
+import { encodeFrame, FrameParser, HEADER_BYTES } from './wire/index.js'
+
+export interface TransportConfig {
+  magic: Uint8Array
+  /** Passed to the session (tests set the nonce or the gossip threshold). */
+  session?: Pick<SessionConfig, 'gossipMaxEntries' | 'nonce'>
+}
+
+/** Connect, handshake, collect addresses, disconnect. Never throws. */
+export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, config: TransportConfig): Promise<SessionResult> {
+  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, ...config.session })
+  const { signal, timeouts, limits } = options
+  if (signal.aborted) {
+    session.end('cancelled', 'aborted before dialing')
+    return Promise.resolve(session.result())
+  }
+  try {
+    // A hostname would make node:net resolve it: DNS is the bootstrap's business only.
+    if (isIP(endpoint.host) === 0) throw new Error(`${endpoint.host} is not an IP address`)
+    assertDialAllowed(endpoint.host)
+  } catch (err) {
+    session.end('error', describeError(err))
+    return Promise.resolve(session.result())
+  }
+
+  return new Promise((resolve) => {
+    const { magic } = config
+    // A buffer smaller than one header could never hold a message.
+    const parser = new FrameParser(magic, { maxPayload: MAX_PAYLOAD, maxBufferedBytes: Math.max(HEADER_BYTES, limits.maxBufferedBytes) })
+    const deadline = performance.now() + limits.maxSessionMs
+    let timer: NodeJS.Timeout | undefined
+    let done = false
+
+    const socket: Socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true })
+    arm(timeouts.connectMs)
+    // One signal is shared by every session of a crawl: thousands of listeners are expected.
+    setMaxListeners(0, signal)
+    signal.addEventListener('abort', onAbort)
+
+    socket.on('connect', () => {
+      apply(session.connected())
+      arm(timeouts.handshakeMs)
+    })
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of parser.push(chunk)) {
+        if (done) return
+        apply(frame.kind === 'message' ? session.received(frame.message) : session.decodeError(frame.error))
+      }
+    })
+    socket.on('end', () => { apply(session.end('closed', 'the peer closed the connection')) })
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const reason = socketFailure(err.code, session.phase === 'connecting')
+      apply(session.end(reason, err.code ?? err.message))
+    })
+    socket.on('close', () => { apply(session.end('closed', 'connection closed')) })
+
+    /** One timer: the current phase's timeout or the session cap, whichever comes first. */
+    function arm (phaseMs: number): void {
+      clearTimeout(timer)
+      const left = deadline - performance.now()
+      timer = phaseMs < left
+        ? setTimeout(() => { apply(session.timedOut()) }, phaseMs)
+        : setTimeout(() => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) }, Math.max(0, left))
+    }
+
+    function onAbort (): void {
+      apply(session.end('cancelled', 'aborted'))
+    }
+
+    function apply (outputs: readonly SessionOutput[]): void {
+      for (const output of outputs) {
+        if (done) return
+        if (output.kind === 'send') socket.write(encodeFrame(magic, output.message))
+        else if (output.kind === 'handshake-complete') arm(timeouts.getaddrMs)
+        else finish()
+      }
+    }
+
+    function finish (): void {
+      done = true
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      const result = session.result()
+      // After a good session say goodbye with a FIN; otherwise just drop the socket.
+      if (result.ok && !socket.destroyed && !socket.writableNeedDrain) {
+        socket.end()
+        socket.once('finish', () => socket.destroy())
+      } else {
+        socket.destroy()
+      }
+      resolve(result)
+    }
+  })
+}
+
+/** A socket error code as a contract failure reason. */
+export function socketFailure (code: string | undefined, connecting: boolean): FailureReason {
+  switch (code) {
+    case 'ECONNREFUSED': return 'refused'
+    case 'ETIMEDOUT': return connecting ? 'connect-timeout' : 'handshake-timeout'
+    case 'EHOSTUNREACH': case 'ENETUNREACH': case 'ENETDOWN': case 'EHOSTDOWN': case 'EADDRNOTAVAIL': return 'unreachable'
+    case 'ECONNRESET': case 'EPIPE': case 'ECONNABORTED': return 'reset'
+    default: return 'error'
+  }
+}

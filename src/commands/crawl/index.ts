@@ -1,0 +1,269 @@
+import { Args, Flags, type Interfaces } from '@oclif/core'
+import { adapters, getAdapter, getNetwork } from '../../../adapters/index.js'
+import { openAsnLookup } from '../../asn/lookup.js'
+import { PeersCommand } from '../../base-command.js'
+import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
+import { UsageError } from '../../errors.js'
+import {
+  DEFAULT_CONCURRENCY, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_TIMEOUTS
+} from '../../engine/defaults.js'
+import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
+import { exportNetwork } from '../../export/export.js'
+import { formatEndpoint } from '../../net/endpoint.js'
+import { AddressPolicy } from '../../net/policy.js'
+import { startProgress } from '../../progress.js'
+import { openStore, resolveStorePath } from '../../store/store.js'
+import { isReachable, type PeerStore, type RunRecord } from '../../store/types.js'
+
+/** Per DNS seed query during bootstrap. */
+const DNS_TIMEOUT_MS = 5000
+
+interface NumberSpec { summary: string, min: number, max?: number, integer: boolean, default?: number }
+
+// Numbers are parsed after oclif's parse: an error thrown inside a flag parser comes out
+// wrapped in oclif's multi-line text, and a bad number should be one line.
+const NUMBER_FLAGS = {
+  concurrency: { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true, default: DEFAULT_CONCURRENCY },
+  'connect-timeout': { summary: 'TCP connect timeout, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.connectMs },
+  'handshake-timeout': { summary: 'Handshake timeout after connect, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.handshakeMs },
+  'getaddr-timeout': { summary: 'How long to wait for the address answer after the handshake, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.getaddrMs },
+  retries: { summary: 'Extra tries after a transient failure (timeout, reset).', min: 0, max: 10, integer: true, default: DEFAULT_RETRIES },
+  'max-endpoints': { summary: 'Endpoints held in memory at most; more are counted and dropped.', min: 1, integer: true, default: DEFAULT_MAX_ENDPOINTS },
+  duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, integer: false },
+  'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, integer: false, default: 5 }
+} satisfies Record<string, NumberSpec>
+type NumberFlag = keyof typeof NUMBER_FLAGS
+type Numbers = { [K in NumberFlag]: typeof NUMBER_FLAGS[K] extends { default: number } ? number : number | undefined }
+
+function numberFlags (): Record<NumberFlag, Interfaces.OptionFlag<string | undefined>> {
+  return Object.fromEntries(Object.entries(NUMBER_FLAGS).map(([name, spec]: [string, NumberSpec]) => [name, Flags.string({
+    summary: spec.summary,
+    default: spec.default === undefined ? undefined : String(spec.default),
+    helpValue: spec.integer ? '<integer>' : '<number>'
+  })])) as Record<NumberFlag, Interfaces.OptionFlag<string | undefined>>
+}
+
+function parseNumbers (flags: Record<NumberFlag, string | undefined>): Numbers {
+  const out: Record<string, number | undefined> = {}
+  for (const [name, spec] of Object.entries(NUMBER_FLAGS) as Array<[NumberFlag, NumberSpec]>) {
+    const input = flags[name]
+    if (input === undefined) continue
+    const value = Number(input)
+    const ok = input.trim() !== '' && Number.isFinite(value) && (!spec.integer || Number.isInteger(value)) &&
+      value >= spec.min && (spec.max === undefined || value <= spec.max)
+    if (!ok) {
+      const range = spec.max === undefined ? `>= ${spec.min}` : `${spec.min}-${spec.max}`
+      throw new UsageError(`--${name} '${input}' is not valid: expected ${spec.integer ? 'an integer' : 'a number'} ${range}`)
+    }
+    out[name] = value
+  }
+  return out as Numbers
+}
+
+export interface CrawlResult extends CrawlSummary {
+  adapter: string
+  network: string
+  store: string
+  /** The txt export written at the end; null with --no-export. */
+  export: string | null
+  /** Stopped by Ctrl-C or SIGTERM (everything was still saved). */
+  interrupted: boolean
+}
+
+export default class Crawl extends PeersCommand {
+  static override summary = 'Map a peer-to-peer network: handshake with every reachable peer and ask each for the addresses it knows.'
+
+  static override description = [
+    'Starts from the default seeds (DNS seeds, else fixed seeds) plus the peers the store last found reachable, or from --seed only.',
+    'Every reachable peer is asked for the addresses it knows; every new address is dialed, until none is left (or --duration ends, or Ctrl-C).',
+    'Results go to the store (--db) as they come, checkpointed every --checkpoint-interval seconds; at the end the reachable peers are exported to <out>/<net>/<net>-<time>.txt with AS data when an ASN database is found.',
+    'Non-routable addresses (private, loopback, documentation ranges …) are recorded but not dialed; --allow-cidr permits a range, --deny-cidr excludes one, --only-cidr restricts dialing to the given ranges.',
+    'Ctrl-C (or SIGTERM) stops dialing, gives running sessions a moment, saves everything and writes the export; a second Ctrl-C exits at once, keeping the last saved store.',
+    `Adapters and networks: ${adapters.map((a) => `${a.name} (${a.networks.map((n) => n.name).join(', ')})`).join('; ')}.`
+  ].join('\n')
+
+  static override examples = [
+    '<%= config.bin %> crawl bitcoin --net signet',
+    '<%= config.bin %> crawl bitcoin --net mainnet --concurrency 2000 --duration 600',
+    '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8'
+  ]
+
+  static override args = {
+    adapter: Args.string({ required: true, options: adapters.map((a) => a.name), description: 'Which network family to crawl.' })
+  }
+
+  static override flags = {
+    net: Flags.string({ summary: `Network to crawl (default: ${adapters.map((a) => `${a.name} ${a.defaultNetwork}`).join(', ')}).` }),
+    seed: Flags.string({ multiple: true, summary: 'Start from this host:port instead of the default seeds (repeatable).' }),
+    'allow-cidr': Flags.string({ multiple: true, summary: 'Dial this range even though it is non-routable (repeatable), e.g. 127.0.0.0/8 for a simulated network.' }),
+    'deny-cidr': Flags.string({ multiple: true, summary: 'Never dial this range (repeatable); wins over --allow-cidr.' }),
+    'only-cidr': Flags.string({ multiple: true, summary: 'Dial nothing outside these ranges (repeatable).' }),
+    ...numberFlags(),
+    continuous: Flags.boolean({ default: false, summary: 'Keep going: revisit reachable peers and retry failed ones until stopped.' }),
+    db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
+    out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
+    'asn-db': Flags.string({ summary: 'ASN database for the export (default: the usual places).' }),
+    export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' })
+  }
+
+  async run (): Promise<CrawlResult> {
+    const { args, flags } = await this.parse(Crawl)
+    const n = parseNumbers(flags)
+    const log = this.makeLogger(flags)
+    const adapter = getAdapter(args.adapter)
+    const network = getNetwork(adapter, flags.net ?? adapter.defaultNetwork)
+    const policy = new AddressPolicy({ allow: flags['allow-cidr'], deny: flags['deny-cidr'], only: flags['only-cidr'] })
+    const givenSeeds = flags.seed?.map((text) => checkedSeed(adapter, network, policy, text))
+    adapter.assertCrawlable(network)
+
+    const store = await openStore(resolveStorePath(flags.db), { mode: 'write', log })
+    const stopSignals = new AbortController()
+    let engine: CrawlEngine | undefined
+    let interrupted = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (interrupted) {
+        log.warn(`${signal} again: exiting now; the store keeps its last checkpoint`)
+        process.exit(130)
+      }
+      interrupted = true
+      log.warn(`${signal}: stopping: no new dials, running sessions get a moment, then everything is saved (${signal === 'SIGINT' ? 'Ctrl-C again' : 'SIGINT'} exits at once)`)
+      stopSignals.abort()
+      engine?.stop()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const previous = store.peers(network.id)
+      const seeds = givenSeeds ?? await defaultSeeds(adapter, network, previous.filter(isReachable), stopSignals.signal, log)
+      if (seeds.length === 0 && !interrupted) throw new UsageError(`no seeds for ${network.name}: it has no default seeds and the store knows no reachable peer; pass --seed host:port`)
+
+      const run = store.beginRun(adapter.name, network.id)
+      store.startAutoCheckpoint(n['checkpoint-interval'] * 1000)
+      const crawl = new CrawlEngine({
+        adapter,
+        network,
+        policy,
+        concurrency: n.concurrency,
+        timeouts: { connectMs: n['connect-timeout'], handshakeMs: n['handshake-timeout'], getaddrMs: n['getaddr-timeout'] },
+        retries: n.retries,
+        maxEndpoints: n['max-endpoints'],
+        durationMs: n.duration === undefined ? undefined : n.duration * 1000,
+        continuous: flags.continuous,
+        userAgent: `/peers:${this.config.version}/`,
+        known: new Set(previous.map((r) => adapter.key(r)))
+      })
+      engine = crawl
+      wireEngine(crawl, store, network, log, n['max-endpoints'])
+      if (interrupted) crawl.stop()
+      log.info(`crawling ${adapter.name} ${network.name} from ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${n.concurrency} at once`)
+      const progress = flags.quiet ? undefined : startProgress({ counts: () => crawl.stats(), logger: log })
+      let summary: CrawlSummary
+      try {
+        summary = await crawl.run(seeds)
+      } finally {
+        progress?.stop()
+      }
+      if (interrupted) log.info('stopped: sessions ended, saving the store')
+      finishRun(store, run, summary, interrupted)
+
+      let exported: string | null = null
+      if (flags.export) {
+        // Before close: the export's ASN enrichment (store.setAsn) is then saved with the rest.
+        const asn = await openAsnLookup({ path: flags['asn-db'], log })
+        exported = await exportNetwork(store, network.id, { format: 'txt', outDir: flags.out, asn })
+      }
+      // Closed here so a failed final write is an error, not a success line; the finally's close is then a no-op.
+      await store.close()
+      const result: CrawlResult = { adapter: adapter.name, network: network.id, store: store.path, export: exported, interrupted, ...summary }
+      if (!this.jsonEnabled() && !flags.quiet) process.stderr.write(humanSummary(result))
+      return result
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      await store.close()
+    }
+  }
+}
+
+/** A --seed the adapter parses and the policy would dial; otherwise a UsageError saying which flag permits it. */
+function checkedSeed (adapter: Adapter, network: Network, policy: AddressPolicy, text: string): Endpoint {
+  const endpoint = adapter.parseEndpoint(text, network)
+  const verdict = policy.classify(endpoint, adapter.dialableTypes)
+  if (!verdict.dial) throw new UsageError(`--seed ${policy.explain(endpoint, verdict.reason, adapter.dialableTypes)}`)
+  return endpoint
+}
+
+/** The adapter's bootstrap seeds plus the peers the last crawls found reachable. */
+async function defaultSeeds (adapter: Adapter, network: Network, reachable: readonly Endpoint[], signal: AbortSignal, log: Logger): Promise<Endpoint[]> {
+  let boot: Endpoint[] = []
+  try {
+    boot = await adapter.bootstrap(network, { signal, dnsTimeoutMs: DNS_TIMEOUT_MS, log })
+  } catch (err) {
+    // Ctrl-C during bootstrap: go on with what the store knows, so the run is recorded and ends at once.
+    if (!signal.aborted) throw err
+  }
+  log.info(`bootstrap gave ${boot.length} seed${boot.length === 1 ? '' : 's'}; the store adds ${reachable.length} peer${reachable.length === 1 ? '' : 's'} reachable last time`)
+  return [...boot, ...reachable.map((r) => ({ host: r.host, port: r.port, type: r.type }))]
+}
+
+/** Engine events to the store and the log. */
+function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: Logger, maxEndpoints: number): void {
+  engine.on('discovered', ({ endpoint, from, first, skipped }) => {
+    // A seed already in the store was not seen anew: leave its lastSeen alone.
+    if (from === null && store.get(network.id, endpoint) !== undefined) return
+    store.recordDiscovered(network.id, endpoint, from, skipped)
+    if (!first || from === null) return
+    if (skipped === undefined) log.debug(`new peer discovered @ ${formatEndpoint(endpoint)}`)
+    else log.debug(`not dialing ${formatEndpoint(endpoint)}: ${skipped}`)
+  })
+  engine.on('session-start', ({ endpoint, attempt }) => {
+    log.debug(`starting handshake with ${formatEndpoint(endpoint)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`)
+  })
+  engine.on('session-end', ({ result, retryInMs }) => {
+    const where = formatEndpoint(result.endpoint)
+    // A cancelled session (Ctrl-C, --duration) says nothing about the peer: do not record it.
+    if (result.reason === 'cancelled') {
+      log.debug(`session with ${where} cancelled`)
+      return
+    }
+    store.recordResult(network.id, result)
+    if (result.ok) {
+      const agent = result.peer?.userAgent !== undefined ? `${result.peer.userAgent}, ` : ''
+      log.info(`successful handshake with ${where} (${agent}${result.learned.length} addresses)`)
+    } else {
+      const retry = retryInMs === undefined ? '' : `; retrying in ${Math.round(retryInMs / 1000)} s`
+      log.debug(`handshake with ${where} failed: ${result.reason ?? 'error'}${result.detail !== undefined ? ` (${result.detail})` : ''}${retry}`)
+    }
+  })
+  let warnedOverflow = false
+  engine.on('overflow', () => {
+    if (warnedOverflow) return
+    warnedOverflow = true
+    log.warn(`--max-endpoints ${maxEndpoints} reached: further addresses are counted and dropped`)
+  })
+}
+
+function finishRun (store: PeerStore, run: RunRecord, s: CrawlSummary, interrupted: boolean): void {
+  const { stoppedBy: _stoppedBy, ...counts } = s
+  store.finishRun(run, interrupted ? 'interrupted' : 'finished', counts)
+}
+
+function byReason (counts: Record<string, number>): string {
+  const parts = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`)
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`
+}
+
+function humanSummary (r: CrawlResult): string {
+  const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0)
+  const how = r.interrupted ? 'interrupted' : r.stoppedBy === 'duration' ? 'stopped at --duration' : 'finished'
+  return [
+    `${r.network}: crawl ${how} after ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.sessionsPerSecond} sessions/s`,
+    `  reachable  ${r.reachable} of ${r.tried} tried`,
+    `  failed     ${sum(r.failed)}${byReason(r.failed)}`,
+    `  skipped    ${sum(r.skipped)}${byReason(r.skipped)}`,
+    `  discovered ${r.discovered} (${r.new} new)${r.untried > 0 ? `, ${r.untried} never tried` : ''}${r.overflow > 0 ? `, ${r.overflow} dropped over --max-endpoints` : ''}`,
+    `  store      ${r.store}`,
+    ...(r.export !== null ? [`  export     ${r.export}`] : []),
+    ''
+  ].join('\n')
+}

@@ -1,0 +1,106 @@
+import { Flags } from '@oclif/core'
+import type { AddressType } from '../contract.js'
+import { PeersCommand } from '../base-command.js'
+import { UsageError } from '../errors.js'
+import { formatEndpoint } from '../net/endpoint.js'
+import { addressSortKey } from '../store/address-order.js'
+import { asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../store/readers.js'
+import { openStore, resolveStorePath } from '../store/store.js'
+import { isReachable, type PeerRecord } from '../store/types.js'
+import { renderTable, type Column } from '../table.js'
+
+const ADDRESS_TYPES = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns', 'yggdrasil'] as const satisfies readonly AddressType[]
+const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height'] as const
+type SortKey = typeof SORT_KEYS[number]
+
+/** A peer as `--json` prints it: the stored record plus its display address and reachability. */
+export type ListedPeer = PeerRecord & { address: string, reachable: boolean }
+
+/** Missing values sort last whatever the direction. */
+function compareOptional<T extends number | string> (a: T | undefined, b: T | undefined, descending = false): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1
+  const order = a < b ? -1 : a > b ? 1 : 0
+  return descending ? -order : order
+}
+
+const COMPARE: Record<SortKey, (a: PeerRecord, b: PeerRecord) => number> = {
+  address: () => 0, // the address tie-break does it
+  'last-seen': (a, b) => compareOptional(a.lastSeen, b.lastSeen, true),
+  latency: (a, b) => compareOptional(a.connectMs, b.connectMs),
+  asn: (a, b) => compareOptional(a.asn, b.asn),
+  agent: (a, b) => compareOptional(a.userAgent, b.userAgent),
+  height: (a, b) => compareOptional(a.startHeight, b.startHeight, true)
+}
+
+export default class List extends PeersCommand {
+  static override summary = 'List stored peers (reachable ones by default).'
+  static override description = 'Prints the peers of the store as an aligned table (address, AS, organisation, user agent, height, connect latency, last seen), or as a JSON array with --json. Without --net, every network in the store. Peers without stored AS data are looked up in the ASN database (in memory; the store is not changed).'
+  static override examples = [
+    '<%= config.bin %> list --net signet',
+    '<%= config.bin %> list --net mainnet --asn 24940 --sort latency --limit 20',
+    '<%= config.bin %> list --all --type onion --db crawl.json',
+    '<%= config.bin %> list --net mainnet --agent Satoshi:27 --json'
+  ]
+
+  static override flags = {
+    ...readerFlags,
+    reachable: Flags.boolean({ summary: 'Only peers whose last attempt completed a handshake (the default).' }),
+    all: Flags.boolean({ summary: 'Every stored peer, reachable or not.' }),
+    asn: Flags.integer({ summary: 'Only peers in this autonomous system.', min: 0 }),
+    agent: Flags.string({ summary: 'Only peers whose user agent contains this text (case-insensitive).' }),
+    type: Flags.option({ options: ADDRESS_TYPES, summary: 'Only this address type.' })(),
+    sort: Flags.option({ options: SORT_KEYS, default: 'address' as const, summary: 'Order: address, last-seen (newest first), latency, asn, agent, height (highest first).' })(),
+    limit: Flags.integer({ summary: 'At most this many peers.', min: 1 }),
+    'asn-db': asnDbFlag
+  }
+
+  async run (): Promise<ListedPeer[]> {
+    const { flags } = await this.parse(List)
+    // Checked here, not with oclif's `exclusive`, whose message spans several lines.
+    if (flags.reachable && flags.all) throw new UsageError('--reachable and --all cannot be used together')
+    const log = this.makeLogger(flags)
+    const store = await openStore(resolveStorePath(flags.db), { mode: 'read', log })
+    const networks = selectNetworks(store, flags.net)
+    await fillMissingAsn(store, networks, flags['asn-db'], log)
+    const agent = flags.agent?.toLowerCase()
+    const chosen = networks.flatMap((n) => store.peers(n)).filter((p) =>
+      (flags.all || isReachable(p)) &&
+      (flags.asn === undefined || p.asn === flags.asn) &&
+      (agent === undefined || (p.userAgent ?? '').toLowerCase().includes(agent)) &&
+      (flags.type === undefined || p.type === flags.type))
+    const compare = COMPARE[flags.sort]
+    const sorted = chosen.map((p) => ({ p, address: addressSortKey(p) }))
+      .sort((a, b) => compare(a.p, b.p) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) || (a.p.network < b.p.network ? -1 : 1))
+      .slice(0, flags.limit)
+      .map(({ p }) => p)
+    if (!this.jsonEnabled()) this.log(this.render(sorted, networks.length > 1, flags.all).trimEnd())
+    return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p }))
+  }
+
+  private render (peers: PeerRecord[], showNetwork: boolean, showReachable: boolean): string {
+    if (peers.length === 0) return 'no peers match\n'
+    const columns: Column[] = [
+      ...(showNetwork ? [{ header: 'network' }] : []),
+      { header: 'address' },
+      ...(showReachable ? [{ header: 'reachable' }] : []),
+      { header: 'AS' },
+      { header: 'organisation', maxWidth: 30 },
+      { header: 'user agent', maxWidth: 40 },
+      { header: 'height', align: 'right' },
+      { header: 'latency', align: 'right' },
+      { header: 'last seen (UTC)' }
+    ]
+    const rows = peers.map((p) => [
+      ...(showNetwork ? [p.network] : []),
+      formatEndpoint(p),
+      ...(showReachable ? [isReachable(p) ? 'yes' : 'no'] : []),
+      p.asn === undefined ? '' : `AS${p.asn}`,
+      p.asOrg ?? '',
+      p.userAgent ?? '',
+      p.startHeight === undefined ? '' : String(p.startHeight),
+      p.connectMs === undefined ? '' : `${Math.round(p.connectMs)} ms`,
+      p.lastSeen.slice(0, 19).replace('T', ' ')
+    ])
+    return renderTable(columns, rows)
+  }
+}

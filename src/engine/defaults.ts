@@ -1,0 +1,51 @@
+// Engine defaults for crawling real networks. A benchmark (test/bench) is where they get tuned;
+// the reasoning for each starting value is below.
+import type { FailureReason, SessionLimits, SessionTimeouts } from '../contract.js'
+
+/**
+ * Sessions at once. A session mostly waits (up to ~35 s for the address answer), so throughput
+ * is concurrency / session time: 1000 gives ~30 sessions/s against slow peers and finishes a
+ * ~20k-address network in minutes. Each session is one socket and a few KB, and Node raises
+ * the open-file soft limit to the hard limit at start, so 1000 fits an ordinary host.
+ */
+export const DEFAULT_CONCURRENCY = 1000
+
+export const DEFAULT_TIMEOUTS: SessionTimeouts = {
+  // A SYN-ACK takes one round trip (< 1 s almost everywhere); 5 s also covers one SYN retransmit.
+  connectMs: 5000,
+  // Handshakes are a few small messages; busy nodes and Tor-routed ones can take several seconds.
+  handshakeMs: 10000,
+  // Bitcoin Core sends its getaddr answer on the addr trickle timer (exponential, mean 30 s),
+  // so most answers arrive within 35 s; waiting longer buys little.
+  getaddrMs: 35000
+}
+
+export const DEFAULT_LIMITS: SessionLimits = {
+  // The largest message a crawler needs is an address answer: 1000 addrv2 entries are < 600 KB
+  // even with 512-byte addresses. 1 MiB per incomplete message bounds 1000 hostile peers to ~1 GB.
+  maxBufferedBytes: 1 << 20,
+  // A getaddr answer is at most 1000 entries; gossip and self-announcements add a few more.
+  maxAddresses: 2500,
+  // All phases above plus slack: no socket outlives a minute.
+  maxSessionMs: 60000
+}
+/** Without an explicit maxSessionMs, the cap is at least the phase timeouts together plus this. */
+export const SESSION_SLACK_MS = 10000
+
+/** Retries after a transient failure; one catches a lost SYN or a node whose inbound slots were briefly full. */
+export const DEFAULT_RETRIES = 1
+/** The first retry waits this long, each later one twice as long: a full node needs time to free a slot. */
+export const DEFAULT_RETRY_BACKOFF_MS = 10000
+/** Failures worth another try. A refusal, a wrong network or a protocol error will repeat. */
+export const TRANSIENT_FAILURES: ReadonlySet<FailureReason> = new Set(['connect-timeout', 'reset', 'closed', 'handshake-timeout'])
+
+/** Endpoints held in total (~150 MB at the cap); more are counted as overflow and dropped. */
+export const DEFAULT_MAX_ENDPOINTS = 1_000_000
+
+/** Continuous mode: how often a reachable peer is visited again (liveness; its address answer is cached for ~a day). */
+export const DEFAULT_REVISIT_MS = 10 * 60_000
+/** Continuous mode: how often an endpoint that failed (retries spent) is tried again. */
+export const DEFAULT_RETRY_MS = 60 * 60_000
+
+/** After stop(), in-flight sessions get this long before their AbortSignal fires. */
+export const DEFAULT_GRACE_MS = 2000

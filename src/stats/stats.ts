@@ -1,0 +1,139 @@
+// Who hosts a network: counts over its reachable peers by address type, autonomous system,
+// user agent, protocol version and services, and the AS concentration coefficient.
+//
+// Concentration ("Nakamoto-style") coefficient: the smallest number of ASes that together
+// host at least half of ALL reachable peers (2 * covered >= reachable). Peers with an
+// unknown AS (overlay addresses, or no ASN data) stay in the denominator but are never
+// grouped into an AS, since they may sit in many; when the known ASes cannot reach half,
+// the coefficient is null. Ties: ASes are taken by peer count, then by lower AS number;
+// the count k does not depend on how ties are broken, only which equal ASes are listed.
+import type { PeerRecord } from '../store/types.js'
+import { isReachable } from '../store/types.js'
+
+export interface CountRow {
+  key: string
+  count: number
+  /** Percent of the network's reachable peers. */
+  share: number
+}
+
+export interface AsnRow {
+  asn: number
+  org?: string
+  count: number
+  share: number
+}
+
+export interface ServicesRow extends CountRow {
+  /** `key` is the decimal value as stored; this is the same bits in hex. */
+  hex: string
+  /** Bit names the adapter knows (empty when it names none). */
+  names: string[]
+}
+
+/** The top rows, and what the rest add up to. */
+export interface TopRows<Row> {
+  top: Row[]
+  rest: { groups: number, count: number, share: number }
+}
+
+export interface NetworkStats {
+  network: string
+  reachable: number
+  byType: CountRow[]
+  byAsn: TopRows<AsnRow> & { distinct: number, unknown: number, unknownShare: number }
+  byUserAgent: TopRows<CountRow>
+  byProtocolVersion: CountRow[]
+  byServices: TopRows<ServicesRow>
+  concentration: {
+    /** Smallest number of ASes hosting at least half of the reachable peers; null when impossible. */
+    ases: number | null
+    /** Percent of reachable peers those ASes host. */
+    share: number
+    members: AsnRow[]
+  }
+}
+
+export interface StatsOptions {
+  top: number
+  /** Names of the set service bits (the adapter's `serviceNames`), if it knows them. */
+  serviceNames?: (services: string) => string[]
+}
+
+/** Label for a peer that did not say (empty user agent, no version or services). */
+export const NONE = '(none)'
+
+export function computeStats (network: string, records: readonly PeerRecord[], options: StatsOptions): NetworkStats {
+  const reachable = records.filter(isReachable)
+  const total = reachable.length
+  const share = (count: number): number => (total === 0 ? 0 : (count * 100) / total)
+
+  const byAsnCount = new Map<number, AsnRow>()
+  let unknown = 0
+  for (const p of reachable) {
+    if (p.asn === undefined) {
+      unknown++
+      continue
+    }
+    const row = byAsnCount.get(p.asn) ?? { asn: p.asn, count: 0, share: 0 }
+    row.count++
+    if (row.org === undefined && p.asOrg !== undefined) row.org = p.asOrg
+    byAsnCount.set(p.asn, row)
+  }
+  const asRows = [...byAsnCount.values()]
+    .map((row) => ({ ...row, share: share(row.count) }))
+    .sort((a, b) => b.count - a.count || a.asn - b.asn)
+
+  const members: AsnRow[] = []
+  let covered = 0
+  for (const row of asRows) {
+    if (2 * covered >= total) break
+    members.push(row)
+    covered += row.count
+  }
+  const reachedHalf = total > 0 && 2 * covered >= total
+
+  const services = countBy(reachable, (p) => p.services ?? NONE, share).map((row): ServicesRow => ({
+    ...row,
+    hex: row.key === NONE ? '' : hexOf(row.key),
+    names: row.key === NONE || options.serviceNames === undefined ? [] : options.serviceNames(row.key)
+  }))
+
+  return {
+    network,
+    reachable: total,
+    byType: countBy(reachable, (p) => p.type, share),
+    byAsn: { ...topOf(asRows, options.top, share), distinct: asRows.length, unknown, unknownShare: share(unknown) },
+    byUserAgent: topOf(countBy(reachable, (p) => (p.userAgent === undefined || p.userAgent === '' ? NONE : p.userAgent), share), options.top, share),
+    byProtocolVersion: countBy(reachable, (p) => (p.protocolVersion === undefined ? NONE : String(p.protocolVersion)), share),
+    byServices: topOf(services, options.top, share),
+    concentration: reachedHalf
+      ? { ases: members.length, share: share(covered), members }
+      : { ases: null, share: share(covered), members: [] }
+  }
+}
+
+/** Rows by count (largest first), then key. */
+function countBy (records: readonly PeerRecord[], keyOf: (p: PeerRecord) => string, share: (n: number) => number): CountRow[] {
+  const counts = new Map<string, number>()
+  for (const p of records) {
+    const key = keyOf(p)
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  return [...counts].map(([key, count]) => ({ key, count, share: share(count) }))
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+}
+
+function topOf<Row extends { count: number }> (rows: Row[], top: number, share: (n: number) => number): TopRows<Row> {
+  const rest = rows.slice(top)
+  const count = rest.reduce((sum, r) => sum + r.count, 0)
+  return { top: rows.slice(0, top), rest: { groups: rest.length, count, share: share(count) } }
+}
+
+function hexOf (decimal: string): string {
+  try {
+    return `0x${BigInt(decimal).toString(16)}`
+  } catch {
+    return '?'
+  }
+}

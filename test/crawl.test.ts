@@ -1,0 +1,148 @@
+// `peers crawl` end to end: the CLI in a child process against a simulated Bitcoin network
+// on loopback addresses this test starts.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Simnet } from '../adapters/bitcoin/simnet/index.js'
+import { formatEndpoint } from '../src/net/endpoint.js'
+import { openStore } from '../src/store/store.js'
+import { isReachable } from '../src/store/types.js'
+
+const CLI = ['--import', 'tsx', 'bin/dev.js']
+const LOOPBACK = ['--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8']
+
+interface Outcome { code: number | null, stdout: string, stderr: string }
+
+/** Run the CLI; `onStderr` sees stderr as it arrives (to time signals). */
+function cli (args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      onStderr?.(stderr, child)
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+let dir: string
+before(async () => { dir = await mkdtemp(join(tmpdir(), 'peers-crawl-')) })
+after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+test('crawls a simulated network: the store holds exactly the reachable nodes, JSON on stdout, logs on stderr', async () => {
+  const simnet = new Simnet({ nodes: 40, refused: 3, silent: 2, wrongNetwork: 2, closeImmediately: 2, basePort: 0, seed: 11, knownPerNode: 60, seedCount: 2 })
+  await simnet.start()
+  try {
+    const db = join(dir, 'full.json')
+    const out = join(dir, 'out')
+    const seeds = simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)])
+    const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--out', out,
+      '--handshake-timeout', '1500', '--getaddr-timeout', '5000', '--retries', '0', '--log-level', 'debug', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const summary = JSON.parse(r.stdout) as Record<string, unknown>
+    const truth = simnet.truth().map(formatEndpoint).sort()
+    assert.equal(summary.reachable, truth.length)
+    assert.equal(summary.network, 'regtest')
+    assert.equal(summary.interrupted, false)
+    assert.equal(summary.untried, 0)
+    assert.equal(summary.tried, summary.discovered, 'every discovered loopback address was dialed')
+
+    const store = await openStore(db, { mode: 'read' })
+    const reachable = store.peers('regtest').filter(isReachable).map(formatEndpoint).sort()
+    assert.deepEqual(reachable, truth)
+    const expectedFailure: Record<string, string> = { silent: 'handshake-timeout', 'wrong-network': 'wrong-network', 'close-immediately': 'closed', refused: 'refused' }
+    let failing = 0
+    for (const [kind, reason] of Object.entries(expectedFailure)) {
+      for (const e of simnet.endpointsOf(kind)) {
+        const record = store.get('regtest', e)
+        if (record === undefined) continue // nobody advertised it
+        failing++
+        assert.equal(record.lastFailure, reason, `${kind} node ${formatEndpoint(e)}`)
+      }
+    }
+    assert.ok(failing > 0, 'some failing nodes were discovered and dialed')
+    assert.equal(store.runs('regtest').at(-1)?.status, 'finished')
+
+    assert.match(r.stderr, /DEBUG peers\] starting handshake with 127\./)
+    assert.match(r.stderr, /INFO peers\] successful handshake with 127\./)
+    assert.match(r.stderr, /DEBUG peers\] new peer discovered @ 127\./)
+    const exported = (await readFile(summary.export as string, 'utf8')).trim().split('\n').map((l) => l.split(' / ')[0]).sort()
+    assert.deepEqual(exported, truth)
+  } finally {
+    await simnet.stop()
+  }
+})
+
+test('bad flags: one line on stderr, exit 2, nothing dialed', async () => {
+  const db = join(dir, 'never.json')
+  const cases: Array<[string[], RegExp]> = [
+    [['--concurrency', 'abc'], /--concurrency 'abc' is not valid: expected an integer 1-100000/],
+    [['--connect-timeout', '0'], /--connect-timeout '0' is not valid/],
+    [['--duration', '-1'], /--duration '-1' is not valid: expected a number/],
+    [['--allow-cidr', '10.0.0.0/33'], /--allow-cidr '10\.0\.0\.0\/33' has an invalid prefix length/],
+    [['--seed', '127.1.0.1:18444'], /--seed 127\.1\.0\.1:18444 is non-routable \(127\.0\.0\.0\/8, loopback\): pass --allow-cidr 127\.0\.0\.0\/8/],
+    [['--seed', 'not-an-address'], /is not an address/],
+    [['--net', 'nope'], /unknown network 'nope' for bitcoin/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', ...args, '--db', db])
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, message)
+    assert.equal(r.stdout, '')
+  }
+  const unknown = await cli(['crawl', 'dogecoin'])
+  assert.equal(unknown.code, 2)
+  assert.equal(unknown.stderr.trimEnd().split('\n').length, 1, unknown.stderr)
+})
+
+test('Ctrl-C: stops, saves, exports and exits 0; a second Ctrl-C exits 130 leaving a readable store', async () => {
+  // Answers to getaddr are held back ~1 min, so sessions are in flight when the signal comes.
+  const simnet = new Simnet({ nodes: 20, basePort: 0, seed: 3, knownPerNode: 30, seedCount: 5, getaddrDelayMeanMs: 60_000 })
+  await simnet.start()
+  try {
+    const seeds = simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)])
+    const db = join(dir, 'sigint.json')
+    const args = ['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--out', join(dir, 'out-sigint'), '--json']
+    let sent = false
+    const first = await cli(args, (text, child) => {
+      if (!sent && /successful handshake/.test(text)) {
+        sent = true
+        child.kill('SIGINT')
+      }
+    })
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stderr, /SIGINT: stopping/)
+    const summary = JSON.parse(first.stdout) as Record<string, unknown>
+    assert.equal(summary.interrupted, true)
+    assert.ok((summary.reachable as number) >= 1)
+    const store = await openStore(db, { mode: 'read' })
+    assert.equal(store.runs('regtest').at(-1)?.status, 'interrupted')
+    assert.equal(store.peers('regtest').filter(isReachable).length, summary.reachable)
+    assert.ok(summary.export !== null)
+
+    let signals = 0
+    const second = await cli(args, (text, child) => {
+      if (signals === 0 && /successful handshake/.test(text)) {
+        signals++
+        child.kill('SIGINT')
+      } else if (signals === 1 && /SIGINT: stopping/.test(text)) {
+        signals++
+        child.kill('SIGINT')
+      }
+    })
+    assert.equal(second.code, 130, second.stderr)
+    assert.match(second.stderr, /SIGINT again: exiting now/)
+    const reopened = await openStore(db, { mode: 'read' })
+    assert.ok(reopened.peers('regtest').length > 0)
+  } finally {
+    await simnet.stop()
+  }
+})

@@ -1,0 +1,225 @@
+// One Bitcoin session against each hostile simulated peer (adapters/bitcoin/simnet/hostile.ts):
+// the result is a normalised one, the session ends within its caps, and what a peer sends
+// cannot grow the session's memory past them. test/hostile.test.ts mixes the same peers
+// into a whole crawl.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { FAILURE_REASONS, type Endpoint, type FailureReason, type SessionLimits, type SessionResult, type SessionTimeouts } from '../src/contract.js'
+import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
+import { BITCOIN_NETWORKS } from '../adapters/bitcoin/params.js'
+import { Simnet } from '../adapters/bitcoin/simnet/index.js'
+import { HOSTILE_KINDS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
+
+process.env.PEERS_LOOPBACK_ONLY = '1'
+
+const NETWORK = BITCOIN_NETWORKS.find((n) => n.id === 'regtest') ?? BITCOIN_NETWORKS[0]
+const TIMEOUTS: SessionTimeouts = { connectMs: 1000, handshakeMs: 800, getaddrMs: 800 }
+const LIMITS: SessionLimits = { maxBufferedBytes: 1 << 20, maxAddresses: 2500, maxSessionMs: 4000 }
+/** Scheduling and loopback latency on a busy 2-core CI machine. */
+const SLACK_MS = 1500
+const HONEST = 3
+
+const options: HostileOptions = {
+  seed: 7,
+  dripMs: 40,
+  floodMessages: 300,
+  knows: () => simnet.endpointsOf('honest')
+}
+const behaviours = new Map<HostileKind, HostileBehaviour>(HOSTILE_KINDS.map((kind) => [kind, hostileBehaviour(kind, options)]))
+const simnet = new Simnet({
+  nodes: HONEST,
+  wrongNetwork: 1,
+  closeImmediately: 1,
+  custom: [...behaviours.values()].map((behaviour) => ({ count: 1, behaviour })),
+  basePort: 0,
+  seed: 7
+})
+
+function endpointOf (kind: string): Endpoint {
+  const [endpoint] = simnet.endpointsOf(kind)
+  assert.ok(endpoint !== undefined, `no simulated ${kind} peer`)
+  return endpoint
+}
+
+async function session (kind: string, limits: Partial<SessionLimits> = {}, timeouts: Partial<SessionTimeouts> = {}): Promise<{ result: SessionResult, ms: number }> {
+  const endpoint = endpointOf(kind)
+  const started = performance.now()
+  const result = await bitcoinAdapter.runSession(endpoint, {
+    network: NETWORK,
+    timeouts: { ...TIMEOUTS, ...timeouts },
+    limits: { ...LIMITS, ...limits },
+    signal: new AbortController().signal,
+    userAgent: '/peers-hostile-test:0.0.0/'
+  })
+  const ms = performance.now() - started
+  assert.deepEqual(result.endpoint, endpoint)
+  assert.ok(result.learned.length <= (limits.maxAddresses ?? LIMITS.maxAddresses), `learned ${result.learned.length} > maxAddresses`)
+  assert.ok(result.addressesReceived >= result.learned.length)
+  if (!result.ok) assert.ok(FAILURE_REASONS.includes(result.reason as FailureReason), `reason ${result.reason} is not normalised`)
+  // Results go to the store as JSON.
+  assert.deepEqual(JSON.parse(JSON.stringify(result)), result)
+  return { result, ms }
+}
+
+function assertFailed (result: SessionResult, reason: FailureReason, detail?: RegExp): void {
+  assert.equal(result.ok, false, `expected ${reason}, got ok`)
+  assert.equal(result.reason, reason, `expected ${reason}, got ${result.reason}: ${result.detail}`)
+  if (detail !== undefined) assert.match(result.detail ?? '', detail)
+  assert.deepEqual(result.learned, [], 'a failed handshake taught us addresses')
+}
+
+function assertReachable (result: SessionResult, kind: HostileKind): void {
+  assert.equal(result.ok, true, `expected ok, got ${result.reason}: ${result.detail}`)
+  assert.equal(result.peer?.userAgent, hostileUserAgent(kind))
+}
+
+describe('a session with each hostile peer', () => {
+  before(async () => { await simnet.start() })
+  after(async () => { await simnet.stop() })
+
+  it('wrong magic → wrong-network', async () => {
+    const { result, ms } = await session('wrong-network')
+    assertFailed(result, 'wrong-network', /bad-magic/)
+    assert.ok(ms < TIMEOUTS.handshakeMs, 'waited for a timeout instead of ending at the bad magic')
+  })
+
+  it('bad checksums: messages dropped, then handshake-timeout', async () => {
+    const { result, ms } = await session('bad-checksum')
+    assertFailed(result, 'handshake-timeout', /no version/)
+    assert.ok(ms < TIMEOUTS.handshakeMs + SLACK_MS)
+  })
+
+  it('a header announcing 4 GB → protocol-error at the header, nothing allocated', async () => {
+    const { result, ms } = await session('huge-payload')
+    assertFailed(result, 'protocol-error', /oversized-payload/)
+    assert.ok(ms < TIMEOUTS.handshakeMs)
+  })
+
+  it('a legal 3.9 MB payload over the buffer cap → session-limit', async () => {
+    const { result, ms } = await session('oversized-frame')
+    assertFailed(result, 'session-limit', /buffer-limit/)
+    assert.ok(ms < TIMEOUTS.handshakeMs, 'the crawler waited for the body instead of ending at the header')
+  })
+
+  it('slow drip → handshake-timeout; and session-limit when the session cap comes first', async () => {
+    const drip = behaviours.get('slow-drip') as HostileBehaviour
+    const before = drip.stats.hostileWrites
+    const { result, ms } = await session('slow-drip')
+    assertFailed(result, 'handshake-timeout', /no version/)
+    assert.ok(ms >= TIMEOUTS.handshakeMs - 50 && ms < TIMEOUTS.handshakeMs + SLACK_MS)
+    assert.ok(drip.stats.hostileWrites - before >= 5, 'the drip did not drip')
+
+    const capped = await session('slow-drip', { maxSessionMs: 300 })
+    assertFailed(capped.result, 'session-limit')
+    assert.ok(capped.ms < 300 + SLACK_MS)
+  })
+
+  it('version but never verack → handshake-timeout (no verack)', async () => {
+    const { result } = await session('version-no-verack')
+    assertFailed(result, 'handshake-timeout', /no verack/)
+  })
+
+  it('verack before version → protocol-error', async () => {
+    const { result } = await session('verack-before-version')
+    assertFailed(result, 'protocol-error', /verack before version/)
+  })
+
+  it('a user agent length of 2^64-1 → protocol-error, not an allocation', async () => {
+    const { result } = await session('huge-user-agent')
+    assertFailed(result, 'protocol-error', /user-agent-too-long/)
+  })
+
+  it('version 0 with a negative height → obsolete-version', async () => {
+    const { result } = await session('nonsense-version')
+    assertFailed(result, 'obsolete-version', /version 0/)
+    assert.equal(result.peer?.startHeight, -123456)
+  })
+
+  it('random garbage → wrong-network', async () => {
+    const { result } = await session('garbage')
+    assertFailed(result, 'wrong-network', /bad-magic/)
+  })
+
+  it('closing at once → closed', async () => {
+    const { result } = await session('close-immediately')
+    assertFailed(result, 'closed')
+  })
+
+  it('a reset in the middle of a message → reset', async () => {
+    const { result } = await session('reset-mid-message')
+    assertFailed(result, 'reset')
+  })
+
+  it('addr counts that lie about their length: each message dropped, peer still reachable', async () => {
+    const { result, ms } = await session('lying-addr-count')
+    assertReachable(result, 'lying-addr-count')
+    assert.equal(result.gotAddressAnswer, false)
+    assert.deepEqual(result.learned, [])
+    assert.equal(result.addressesReceived, 0)
+    assert.ok(ms < TIMEOUTS.handshakeMs + TIMEOUTS.getaddrMs + SLACK_MS)
+  })
+
+  it('addr flood: 300 full messages before verack; learned stays at maxAddresses, every entry counted', async () => {
+    const flood = behaviours.get('addr-flood') as HostileBehaviour
+    const writesBefore = flood.stats.hostileWrites
+    const { result, ms } = await session('addr-flood', {}, { handshakeMs: 4000 })
+    assertReachable(result, 'addr-flood')
+    const sent = flood.stats.hostileWrites - writesBefore
+    assert.ok(sent >= 301, `only ${sent} flood messages went out`)
+    assert.equal(result.learned.length, LIMITS.maxAddresses)
+    assert.equal(result.addressesReceived, sent * 1000)
+    assert.ok(ms < LIMITS.maxSessionMs + SLACK_MS)
+
+    // A lower cap holds the same way, and the session cap ends a flood that outlasts it.
+    const capped = await session('addr-flood', { maxAddresses: 10, maxSessionMs: 200 }, { handshakeMs: 4000 })
+    assert.ok(capped.result.learned.length <= 10)
+    assert.ok(capped.ms < 200 + SLACK_MS, `the flood held the session ${capped.ms} ms`)
+  })
+
+  it('addrv2 with oversized lengths and unknown network ids: bad messages dropped, unknown entries skipped', async () => {
+    const { result } = await session('bad-addrv2')
+    assertReachable(result, 'bad-addrv2')
+    assert.equal(result.gotAddressAnswer, true)
+    const honest = simnet.endpointsOf('honest')
+    assert.deepEqual(result.learned.map((l) => l.endpoint).sort(byKey), [...honest].sort(byKey))
+    assert.equal(result.addressesReceived, 20 + honest.length)
+  })
+
+  it('ping flood that never reads our pongs: ends at the getaddr timeout with bounded buffers', async () => {
+    const port = endpointOf('ping-flood').port
+    let maxPending = 0
+    const realWrite = Socket.prototype.write
+    Socket.prototype.write = function (this: Socket, ...args: unknown[]) {
+      if (this.remotePort === port) maxPending = Math.max(maxPending, this.writableLength)
+      return (realWrite as (...a: unknown[]) => boolean).apply(this, args)
+    } as typeof Socket.prototype.write
+    let outcome: { result: SessionResult, ms: number }
+    try {
+      outcome = await session('ping-flood')
+    } finally {
+      Socket.prototype.write = realWrite
+    }
+    assertReachable(outcome.result, 'ping-flood')
+    assert.equal(outcome.result.gotAddressAnswer, false)
+    assert.ok(outcome.ms < TIMEOUTS.handshakeMs + TIMEOUTS.getaddrMs + SLACK_MS)
+    assert.ok((behaviours.get('ping-flood') as HostileBehaviour).stats.hostileWrites > 10, 'the flood did not flood')
+    assert.ok(maxPending <= LIMITS.maxBufferedBytes, `${maxPending} bytes of pongs queued for a peer that does not read`)
+  })
+
+  it('non-routable, duplicate and self addresses: learned once each', async () => {
+    const { result } = await session('bad-advertiser')
+    assertReachable(result, 'bad-advertiser')
+    const honest = simnet.endpointsOf('honest')
+    assert.equal(result.addressesReceived, NON_ROUTABLE_SAMPLES.length * 2 + honest.length * 2 + 2)
+    const keys = result.learned.map((l) => bitcoinAdapter.key(l.endpoint))
+    assert.equal(new Set(keys).size, keys.length, 'duplicates learned twice')
+    assert.equal(keys.length, NON_ROUTABLE_SAMPLES.length + honest.length + 1)
+    assert.ok(keys.includes(bitcoinAdapter.key(endpointOf('bad-advertiser'))))
+  })
+})
+
+function byKey (a: Endpoint, b: Endpoint): number {
+  return bitcoinAdapter.key(a) < bitcoinAdapter.key(b) ? -1 : 1
+}
