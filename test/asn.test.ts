@@ -239,7 +239,7 @@ test('writer: long strings, repeated strings as pointers of every size, 28-bit r
   // Over 2^24 bytes of data: record values no longer fit 24 bits.
   const big = new MmdbWriter({ databaseType: 'GeoLite2-ASN', description: { en: 't' } })
   const bigRanges: Range<number>[] = []
-  for (let i = 0; i < 18; i++) {
+  for (let i = 0; i < 20; i++) {
     // Neighbouring /32s, so nodes have data on both sides (left and right 28-bit records).
     bigRanges.push({ start: 50 * 2 ** 24 + i, end: 50 * 2 ** 24 + i, record: asnRecord(1000 + i, `${i}`.padEnd(1_000_000, '.')) })
   }
@@ -249,7 +249,43 @@ test('writer: long strings, repeated strings as pointers of every size, 28-bit r
   const bigReader = new Reader<MmdbRecord>(bigDb.buffer)
   assert.equal(bigReader.metadata.recordSize, 28)
   for (const r of bigRanges) assert.equal(bigReader.get(v4(r.start))?.autonomous_system_number, r.record.autonomous_system_number)
-  assert.equal(bigReader.get(v4(50 * 2 ** 24 + 18)), null)
+  assert.equal(bigReader.get(v4(50 * 2 ** 24 + 20)), null)
+})
+
+test('writer: pointers to strings at the boundaries of each pointer size', () => {
+  // Records are encoded in tree order; one-entry maps at consecutive /32s are encoded in
+  // address order, so a filler record can place a string at an exact data offset. A later
+  // record then refers to that string by pointer.
+  const headerSize = (length: number): number => length < 29 ? 1 : length < 285 ? 2 : length < 65821 ? 3 : 4
+  for (const at of [2047, 2048, 526335, 526336]) {
+    // { f: filler } takes 1 (map) + 2 (key) + header + length bytes; { t: text } then spends 3 bytes before its string.
+    const fillerBytes = at - 3
+    let length = fillerBytes - 4
+    while (3 + headerSize(length) + length > fillerBytes) length--
+    assert.equal(3 + headerSize(length) + length, fillerBytes, `filler for ${at}`)
+    const text = `target at ${at}`
+    const records: MmdbRecord[] = [{ f: '-'.repeat(length) }, { t: text }, { again: text }]
+    const writer = new MmdbWriter({ databaseType: 'test', description: { en: 't' } })
+    records.forEach((record, i) => writer.insertRange(v4(0x3c000000 + 2 * i), v4(0x3c000000 + 2 * i), record))
+    const { buffer, stats } = writer.toBuffer()
+    const dataStart = stats.nodeCount * 6 + 16
+    assert.equal(buffer.toString('utf8', dataStart + at + 1, dataStart + at + 1 + text.length), text, `string placed at ${at}`)
+    assert.deepEqual(new Reader<MmdbRecord>(buffer).get(v4(0x3c000000 + 4)), { again: text }, `pointer to ${at}`)
+    // The repeat is a pointer (2, 3 or 4 bytes after the 1-byte map and 6-byte key), not the string again.
+    assert.equal(stats.dataBytes, at + 1 + text.length + 7 + (at < 2048 ? 2 : at < 526336 ? 3 : 4), `data section for ${at}`)
+  }
+})
+
+test('writer: without aliases, the lookup still maps ::ffff:a.b.c.d to IPv4', async (t) => {
+  const writer = new MmdbWriter({ databaseType: 'GeoLite2-ASN', description: { en: 't' }, aliasIpv4: false })
+  writer.insertRange('1.2.3.0', '1.2.3.255', asnRecord(64496, 'mapped'))
+  const { buffer } = writer.toBuffer()
+  assert.equal(new Reader(buffer).get('::ffff:1.2.3.4'), null, 'no alias in the tree')
+  const path = join(tempDir(t), 'no-alias.mmdb')
+  writeFileSync(path, buffer)
+  const asn = await openAsnLookup({ path, log: recordingLogger() })
+  for (const ip of ['::ffff:1.2.3.4', '::FFFF:102:304', '0:0:0:0:0:ffff:0102:0304']) assert.deepEqual(asn?.lookup(ip), { asn: 64496, org: 'mapped' }, ip)
+  assert.deepEqual(asn?.lookup('2001:db8::ffff:102:304'), {})
 })
 
 test('writer: an empty database is valid and finds nothing', () => {

@@ -291,6 +291,7 @@ test('checkpoint reports bytes and the longest block; changes made during a chec
   store.recordDiscovered(NET, A, null) // while the write is under way
   const figures = await pending
   assert.ok(figures.blockedMs > 0)
+  assert.ok(store.maxBlockedMs >= figures.blockedMs)
   assert.ok(figures.bytes > 5000 * 100)
   await store.close()
   const reread = await openStore(path, { mode: 'read' })

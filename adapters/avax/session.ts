@@ -1,5 +1,6 @@
 // Runs one AVAX session over a transport: dials, frames, drives the state machine, keeps
 // the timers and caps, and turns every way it can end into a SessionResult. Never throws.
+import { setMaxListeners } from 'node:events'
 import type { Endpoint, FailureReason, SessionOptions, SessionResult } from '../../src/contract.js'
 import { DecodeError, DialForbiddenError, NotImplementedError, describeError } from '../../src/errors.js'
 import { FrameDecoder, encodeFrame } from './framing.js'
@@ -28,6 +29,8 @@ export async function runAvaxSession (endpoint: Endpoint, options: SessionOption
   const started = performance.now()
   const failed = (reason: FailureReason, detail: string): SessionResult => ({ endpoint, ok: false, reason, detail, learned: [], addressesReceived: 0 })
   if (options.signal.aborted) return failed('cancelled', 'stopped before connecting')
+  // The engine shares one signal among thousands of sessions: that many listeners are expected.
+  setMaxListeners(0, options.signal)
   let connection: AvaxConnection
   try {
     connection = await transport.connect(endpoint, {

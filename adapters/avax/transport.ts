@@ -3,7 +3,7 @@
 // ripemd160(sha256(cert))), and a Handshake must carry IP claims signed with that TLS key
 // and with a BLS key. That transport is declared here and not implemented; the plain-TCP
 // transport carries the same framing to simulated peers on loopback.
-import { connect as tcpConnect, type Socket } from 'node:net'
+import { connect as tcpConnect, isIP, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Endpoint } from '../../src/contract.js'
 import { NotImplementedError } from '../../src/errors.js'
@@ -62,6 +62,8 @@ export const plainTcpTransport: AvaxTransport = {
         reject(signal.reason)
         return
       }
+      // A hostname would make node:net resolve it: DNS belongs to bootstrap alone.
+      if (isIP(endpoint.host) === 0) throw new Error(`${endpoint.host} is not an IP address`)
       assertDialAllowed(endpoint.host)
       const socket: Socket = tcpConnect({ host: endpoint.host, port: endpoint.port })
       const timer = setTimeout(() => fail(new ConnectTimeoutError(`no answer from ${endpoint.host}:${endpoint.port} within ${timeoutMs} ms`)), timeoutMs)

@@ -1,7 +1,7 @@
 // A MaxMind DB (format 2.0) writer: https://maxmind.github.io/MaxMind-DB/
 //
 // The file is a binary search tree over the 128 bits of an IPv6 address (IPv4 lives at
-// ::/96 and is aliased at ::ffff:0:0/96 and 2002::/16), then 16 zero bytes, then the data
+// ::/96, by default aliased at ::ffff:0:0/96 and 2002::/16), then 16 zero bytes, then the data
 // section, then `\xAB\xCD\xEFMaxMind.com` and the metadata map. Node records are 24 or 28
 // bits, whichever holds the largest record value.
 //
@@ -21,6 +21,8 @@ export interface MmdbWriterOptions {
   languages?: string[]
   /** Unix seconds; defaults to now. */
   buildEpoch?: number
+  /** Lead ::ffff:0:0/96 and 2002::/16 to the IPv4 data (default true, as MaxMind's databases do). */
+  aliasIpv4?: boolean
 }
 
 export interface MmdbStats {
@@ -83,11 +85,11 @@ export class MmdbWriter {
     this.insertIpv6Range(startV6, endV6, leaf)
   }
 
-  /** The whole file. The writer is spent afterwards (the IPv4 aliases are wired into the tree). */
+  /** The whole file. The writer is spent afterwards (the aliases are wired into the tree). */
   toBuffer (): { buffer: Buffer, stats: MmdbStats } {
     if (this.finished) throw new Error('MmdbWriter: toBuffer called twice')
     this.finished = true
-    this.aliasIpv4()
+    if (this.options.aliasIpv4 ?? true) this.aliasIpv4()
     const collapsed = this.collapse()
     // Number the nodes that survive, breadth first from the root.
     const order = new Uint32Array(this.nodeCount)

@@ -8,9 +8,12 @@ function percent (share: number): string {
   return `${share.toFixed(1)}%`
 }
 
-function restRow<Row> (rows: TopRows<Row>, label: string, width: number): string[][] {
+/** The "(N other …)" row: label in column `labelColumn`, then peers and share as the last two columns. */
+function restRow<Row> (rows: TopRows<Row>, label: string, width: number, labelColumn = 0): string[][] {
   if (rows.rest.groups === 0) return []
-  return [[`(${rows.rest.groups} other ${label})`, ...new Array<string>(width - 3).fill(''), String(rows.rest.count), percent(rows.rest.share)]]
+  const row = new Array<string>(width - 2).fill('')
+  row[labelColumn] = `(${rows.rest.groups} other ${label})`
+  return [[...row, String(rows.rest.count), percent(rows.rest.share)]]
 }
 
 function countTable (title: string, header: string, rows: CountRow[], extra: string[][] = []): string {
@@ -32,7 +35,7 @@ export function renderStats (s: NetworkStats, options: { tty: boolean }): string
     if (options.tty) row.push(bar(maxAsShare === 0 ? 0 : r.share / maxAsShare, BAR_WIDTH))
     return row
   })
-  asRows.push(...restRow(s.byAsn, 'ASes', 4))
+  asRows.push(...restRow(s.byAsn, 'ASes', 4, 1))
   if (s.byAsn.unknown > 0) asRows.push(['AS?', 'unknown', String(s.byAsn.unknown), percent(s.byAsn.unknownShare)])
   sections.push(`By autonomous system (top ${s.byAsn.top.length} of ${s.byAsn.distinct})\n${renderTable(asColumns, asRows)}`)
 

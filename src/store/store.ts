@@ -90,6 +90,7 @@ class LowPeerStore implements PeerStore {
   private writing: Promise<WriteFigures> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private closed = false
+  maxBlockedMs = 0
 
   constructor (path: string, db: Low<StoreFile>, file: ChunkedJsonFile, mode: 'read' | 'write', lock: HeldLock | undefined, log: Logger, now: () => Date) {
     this.path = path
@@ -229,6 +230,7 @@ class LowPeerStore implements PeerStore {
     try {
       const figures = await this.writing
       this.savedVersion = version
+      this.maxBlockedMs = Math.max(this.maxBlockedMs, figures.blockedMs)
       return figures
     } finally {
       this.writing = undefined

@@ -71,6 +71,8 @@ export interface PeerStore {
   setAsn (network: string, endpoint: Endpoint, asn: number | undefined, org: string | undefined): void
   /** Write to disk now (atomic: temp file + rename). Returns how long the event loop was blocked. */
   checkpoint (): Promise<{ blockedMs: number, bytes: number }>
+  /** Longest event-loop block of any write so far (auto checkpoints included), in ms. */
+  readonly maxBlockedMs: number
   /** Checkpoint every `ms` until close(). */
   startAutoCheckpoint (ms: number): void
   /** Final write, release the lock. */

@@ -5,7 +5,7 @@
 // simnet's own `wrongNetwork` and `closeImmediately`.
 // Malformed frames are built here byte by byte because the codec refuses to encode them.
 import type { Socket } from 'node:net'
-import type { Endpoint } from '../../../src/contract.js'
+import type { Endpoint, FailureReason } from '../../../src/contract.js'
 import { MAX_ADDR_ENTRIES, MAX_ADDRV2_ADDR_BYTES, PROTOCOL_VERSION } from '../params.js'
 import { unmapIPv4 } from '../session.js'
 import { BIP155, checksum, encodeFrame, encodePayload, FrameParser, HEADER_BYTES, Writer, type BitcoinMessage, type NetAddress, type VersionPayload } from '../wire/index.js'
@@ -31,8 +31,27 @@ export const HOSTILE_KINDS = [
 ] as const
 export type HostileKind = typeof HOSTILE_KINDS[number]
 
-/** Kinds whose handshake is valid: a crawler records them as reachable. */
-export const HANDSHAKING_KINDS: ReadonlySet<HostileKind> = new Set(['lying-addr-count', 'addr-flood', 'bad-addrv2', 'ping-flood', 'bad-advertiser'])
+/**
+ * What a crawler that treats peers as Bitcoin Core does should conclude about each kind:
+ * the failure reason, or 'reachable' when the handshake itself was valid.
+ */
+export const HOSTILE_VERDICTS: Readonly<Record<HostileKind, FailureReason | 'reachable'>> = {
+  'bad-checksum': 'handshake-timeout', // each bad message is dropped; nothing valid ever comes
+  'huge-payload': 'protocol-error',
+  'oversized-frame': 'session-limit', // the buffered-bytes cap
+  'slow-drip': 'handshake-timeout',
+  'version-no-verack': 'handshake-timeout',
+  'verack-before-version': 'protocol-error',
+  'huge-user-agent': 'protocol-error',
+  'lying-addr-count': 'reachable', // after the handshake a malformed message costs only itself
+  'addr-flood': 'reachable',
+  'bad-addrv2': 'reachable',
+  garbage: 'wrong-network', // its first bytes are not our magic
+  'reset-mid-message': 'reset',
+  'nonsense-version': 'obsolete-version',
+  'ping-flood': 'reachable',
+  'bad-advertiser': 'reachable'
+}
 
 export interface HostileOptions {
   /** Seeds the PRNG of 'garbage' and the flood's addresses. */
@@ -80,7 +99,7 @@ export function hostileBehaviour (kind: HostileKind, options: HostileOptions = {
   const stats: HostileStats = { connections: 0, bytesWritten: 0, hostileWrites: 0, connectionMs: [] }
   return {
     kind,
-    reachable: HANDSHAKING_KINDS.has(kind),
+    reachable: HOSTILE_VERDICTS[kind] === 'reachable',
     stats,
     accept (socket, node) {
       const acceptedAt = Date.now()

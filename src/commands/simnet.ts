@@ -1,0 +1,148 @@
+import { Flags } from '@oclif/core'
+import { Simnet, type SimnetOptions } from '../../adapters/bitcoin/simnet/index.js'
+import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
+import { PeersCommand } from '../base-command.js'
+import { UsageError } from '../errors.js'
+import { formatEndpoint } from '../net/endpoint.js'
+
+interface CountSpec { summary: string, min: number, max?: number, default?: number, required?: boolean }
+
+// Parsed after oclif's parse, as in crawl: a bad number gives one line, not oclif's block.
+const COUNT_FLAGS = {
+  nodes: { summary: 'Honest nodes: reachable, answering like Bitcoin Core.', min: 1, required: true },
+  refused: { summary: 'Addresses nobody listens on (the dial is refused).', min: 0, default: 0 },
+  silent: { summary: 'Nodes that accept and never speak.', min: 0, default: 0 },
+  'wrong-network': { summary: 'Nodes of another network (another magic).', min: 0, default: 0 },
+  'close-immediately': { summary: 'Nodes that accept and close at once.', min: 0, default: 0 },
+  hole: { summary: 'Addresses in 127.9.0.0/16: dials time out under `HOLE=1 netns-run`, are refused elsewhere.', min: 0, default: 0 },
+  'getaddr-delay': { summary: 'Mean delay of the getaddr answer, ms (exponential, like Core\'s trickle); 0 answers at once.', min: 0, default: 0 },
+  seed: { summary: 'PRNG seed: the same seed gives the same network.', min: 0, max: 0xffffffff, default: 1 },
+  port: { summary: 'Port of every node (default: the network\'s); 0 gives each node one from the OS.', min: 0, max: 65535 }
+} satisfies Record<string, CountSpec>
+type CountFlag = keyof typeof COUNT_FLAGS
+type Counts = { [K in CountFlag]: typeof COUNT_FLAGS[K] extends { default: number } | { required: true } ? number : number | undefined }
+
+export interface SimnetSummary {
+  network: string
+  /** host:port of the nodes a crawl starts from. */
+  seeds: string[]
+  /** Reachable nodes a perfect crawl from the seeds finds. */
+  reachable: number
+  nodes: Record<string, number>
+  crawlCommand: string
+}
+
+export default class SimnetCommand extends PeersCommand {
+  static override summary = 'Run a simulated Bitcoin network on loopback addresses, to crawl without the internet.'
+
+  static override description = [
+    'Starts honest nodes that answer a crawler like Bitcoin Core (version, sendaddrv2, verack, a self-announcement, then one getaddr answer of 23% of what they know), each on its own address in 127.1.0.0–127.8.255.255 with the network\'s port, plus unreachable ones of the kinds asked for.',
+    'Prints the seed endpoint and the crawl command to run against it, then runs until Ctrl-C or SIGTERM.',
+    'Linux routes all of 127.0.0.0/8 to the loopback interface; elsewhere only 127.0.0.1 may work. Run both the simnet and the crawl inside ../shared/tools/netns-run to be sure nothing leaves the machine; HOLE=1 makes the --hole addresses time out as most gossiped addresses do.',
+    'More than about 15,000 nodes need a higher open-file limit (ulimit -n).'
+  ].join('\n')
+
+  static override examples = [
+    '<%= config.bin %> simnet --nodes 1000 --refused 200 --silent 50',
+    'HOLE=1 ../shared/tools/netns-run <%= config.bin %> simnet --nodes 10000 --hole 5000 --getaddr-delay 2000 --seed 7',
+    '<%= config.bin %> simnet --nodes 50 --json'
+  ]
+
+  static override flags = {
+    ...Object.fromEntries(Object.entries(COUNT_FLAGS).map(([name, spec]: [string, CountSpec]) => [name, Flags.string({
+      summary: spec.summary,
+      default: spec.default === undefined ? undefined : String(spec.default),
+      required: spec.required,
+      helpValue: '<integer>'
+    })])) as Record<CountFlag, ReturnType<typeof Flags.string>>,
+    net: Flags.string({ options: BITCOIN_NETWORKS.map((n) => n.name), default: 'regtest', summary: 'Bitcoin network whose magic and port the nodes use.' })
+  }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(SimnetCommand)
+    const n = parseCounts(flags as Record<CountFlag, string | undefined>)
+    const log = this.makeLogger(flags)
+    const simnet = newSimnet({
+      network: flags.net,
+      nodes: n.nodes,
+      refused: n.refused,
+      silent: n.silent,
+      wrongNetwork: n['wrong-network'],
+      closeImmediately: n['close-immediately'],
+      hole: n.hole,
+      getaddrDelayMeanMs: n['getaddr-delay'],
+      seed: n.seed,
+      basePort: n.port
+    })
+    try {
+      await simnet.start()
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') throw new UsageError(`a node's address is in use (another simnet running?): ${(err as Error).message}; try --port`)
+      if (code === 'EMFILE') throw new UsageError(`too many nodes for the open-file limit: raise it (ulimit -n) or lower --nodes`)
+      throw err
+    }
+
+    const seeds = simnet.seeds().map(formatEndpoint)
+    const summary: SimnetSummary = {
+      network: flags.net,
+      seeds,
+      reachable: simnet.truth().length,
+      nodes: {
+        honest: n.nodes,
+        refused: n.refused,
+        silent: n.silent,
+        wrongNetwork: n['wrong-network'],
+        closeImmediately: n['close-immediately'],
+        hole: n.hole
+      },
+      crawlCommand: `peers crawl bitcoin --net ${flags.net} ${seeds.map((s) => `--seed ${s}`).join(' ')} --allow-cidr 127.0.0.0/8`
+    }
+    // Printed at once, not at exit: whoever runs the crawl needs the seeds while this runs.
+    if (this.jsonEnabled()) {
+      this.logJson(summary)
+    } else {
+      for (const s of seeds) this.log(`seed ${s}`)
+      this.log(summary.crawlCommand)
+    }
+    log.info(`simnet: ${simnet.size} addresses on ${flags.net}, ${summary.reachable} reachable from the seed; Ctrl-C stops`)
+    if (n.hole > 0) log.info('simnet: hole addresses (127.9.0.0/16) time out only under HOLE=1 netns-run; elsewhere they are refused')
+
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        resolve()
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
+    await simnet.stop()
+    const s = simnet.stats
+    log.info(`simnet stopped: ${s.connections} connections, ${s.handshakes} handshakes, ${s.getaddrAnswered} getaddr answered, ${s.pongs} pongs`)
+  }
+}
+
+function parseCounts (flags: Record<CountFlag, string | undefined>): Counts {
+  const out: Partial<Record<CountFlag, number>> = {}
+  for (const [name, spec] of Object.entries(COUNT_FLAGS) as Array<[CountFlag, CountSpec]>) {
+    const input = flags[name]
+    if (input === undefined) continue
+    const value = Number(input)
+    if (input.trim() === '' || !Number.isInteger(value) || value < spec.min || (spec.max !== undefined && value > spec.max)) {
+      throw new UsageError(`--${name} '${input}' is not valid: expected an integer ${spec.max === undefined ? `>= ${spec.min}` : `${spec.min}-${spec.max}`}`)
+    }
+    out[name] = value
+  }
+  return out as Counts
+}
+
+/** The simnet's own range checks (too many nodes for their ranges) are the user's to fix. */
+function newSimnet (options: SimnetOptions): Simnet {
+  try {
+    return new Simnet(options)
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message)
+    throw err
+  }
+}
