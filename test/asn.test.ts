@@ -9,7 +9,7 @@ import type { Logger } from '../src/contract.js'
 import { AsnDatabaseError } from '../src/errors.js'
 import { MmdbWriter, type MmdbRecord } from '../src/asn/mmdb-writer.js'
 import { openAsnLookup, USUAL_ASN_DB_PLACES } from '../src/asn/lookup.js'
-import { buildAsnDatabase } from '../src/asn/build.js'
+import { buildAsnDatabase, defaultAsnSourceDir } from '../src/asn/build.js'
 import { parseCsv } from '../src/asn/csv.js'
 import { ipv4FromMapped, parseIpv4, parseIpv6 } from '../src/asn/ip.js'
 
@@ -348,6 +348,51 @@ test('build: CSV source -> mmdb, read back through openAsnLookup', async (t) => 
   assert.deepEqual(asn.lookup('2001:db8:1::6'), {})
 })
 
+test('build: the installed @ip-location-db/asn data, sampled against its numeric CSVs', async (t) => {
+  const source = defaultAsnSourceDir()
+  if (source === undefined) {
+    t.skip('@ip-location-db/asn is not installed')
+    return
+  }
+  const out = join(tempDir(t), 'asn.mmdb')
+  const summary = await buildAsnDatabase({ sourceDir: source, outPath: out, log: recordingLogger() })
+  const asn = await openAsnLookup({ path: out, log: recordingLogger() })
+  assert.ok(asn)
+  // The -num files hold the same rows with integer bounds: read them with a plain regex.
+  const rowsOf = (name: string): Range<bigint>[] => readFileSync(join(source, name), 'utf8').split('\n').filter((line) => line !== '').map((line) => {
+    const [, start, end, number, quotedOrg] = /^(\d+),(\d+),(\d+),?(.*)$/.exec(line) ?? assert.fail(line)
+    const org = quotedOrg.startsWith('"') ? quotedOrg.slice(1, -1).replaceAll('""', '"') : quotedOrg
+    return { start: BigInt(start), end: BigInt(end), record: asnRecord(Number(number), org === '' ? undefined : org) }
+  })
+  const random = prng(42)
+  for (const [name, family, count] of [['asn-ipv4-num.csv', 4, summary.ipv4Ranges], ['asn-ipv6-num.csv', 6, summary.ipv6Ranges]] as const) {
+    const rows = rowsOf(name)
+    assert.equal(rows.length, count, name)
+    // Rows are sorted by start; the few overlaps resolve to the later row, as in the build.
+    const maxEndSoFar: bigint[] = []
+    rows.forEach((r, i) => maxEndSoFar.push(i === 0 || r.end > maxEndSoFar[i - 1] ? r.end : maxEndSoFar[i - 1]))
+    const want = (ip: bigint): { asn?: number, org?: string } => {
+      let lo = 0
+      let hi = rows.length - 1
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1
+        if (rows[mid].start <= ip) lo = mid + 1
+        else hi = mid - 1
+      }
+      for (let i = hi; i >= 0 && maxEndSoFar[i] >= ip; i--) if (rows[i].end >= ip) return expected([rows[i]], ip)
+      return {}
+    }
+    for (let i = 0; i < 20000; i++) {
+      const r = rows[Math.floor(random() * rows.length)]
+      const span = r.end - r.start + 1n
+      const ip = [r.start, r.end, r.start - 1n, r.end + 1n, r.start + BigInt(Math.floor(random() * 2 ** 31)) % span][i % 5]
+      const text = family === 4 ? v4(Number(ip)) : v6(ip)
+      if (ip < 0n || (family === 4 && ip >= 2n ** 32n) || (family === 6 && ip >> 112n === 0x2002n)) continue // 2002::/16 is the 6to4 alias
+      assert.deepEqual(asn.lookup(text), want(ip), text)
+    }
+  }
+})
+
 test('build: a missing source is one clear error', async (t) => {
   const dir = tempDir(t)
   await assert.rejects(buildAsnDatabase({ sourceDir: join(dir, 'nope'), outPath: join(dir, 'a.mmdb'), log: recordingLogger() }),
@@ -386,7 +431,7 @@ test('openAsnLookup: --asn-db > PEERS_ASN_DB > usual places, a warning when ther
   const log = recordingLogger()
   assert.equal(await openAsnLookup({ log, cwd: empty, places, env: {} }), undefined)
   assert.equal(log.lines.length, 1)
-  assert.match(log.lines[0], /^warn no ASN database found .*peers asn build.*GeoLite2-ASN/)
+  assert.match(log.lines[0], /^warn no usable ASN database found \(looked in .*output\/asn\.mmdb\).*peers asn build.*GeoLite2-ASN/)
 
   // The defaults are the documented places.
   assert.deepEqual(USUAL_ASN_DB_PLACES, ['GeoLite2-ASN.mmdb', 'output/GeoLite2-ASN.mmdb', 'output/asn.mmdb', '/usr/share/GeoIP/GeoLite2-ASN.mmdb', '/var/lib/GeoIP/GeoLite2-ASN.mmdb'])
@@ -431,6 +476,25 @@ test('openAsnLookup: non-IP hosts give {}, a rebuilt file is read again', async 
   assert.deepEqual(asn.lookup('9.9.9.9'), { asn: 1, org: 'everything' })
   writeDb(path, [{ start: 0, end: 2 ** 32 - 1, record: asnRecord(2, 'rebuilt with a longer organisation') }])
   assert.deepEqual((await openAsnLookup({ path, log: recordingLogger() }))?.lookup('9.9.9.9'), { asn: 2, org: 'rebuilt with a longer organisation' })
+})
+
+test('openAsnLookup: a damaged record gives {} and one warning, not an exception', async (t) => {
+  const writer = new MmdbWriter({ databaseType: 'GeoLite2-ASN', description: { en: 't' } })
+  writer.insertRange('1.2.3.0', '1.2.3.255', asnRecord(1, 'soon damaged'))
+  const { buffer, stats } = writer.toBuffer()
+  // An extended-type control byte naming type 7: invalid, the decoder throws.
+  const dataStart = stats.nodeCount * 6 + 16
+  buffer[dataStart] = 0
+  buffer[dataStart + 1] = 0
+  const path = join(tempDir(t), 'damaged.mmdb')
+  writeFileSync(path, buffer)
+  const log = recordingLogger()
+  const asn = await openAsnLookup({ path, log })
+  assert.deepEqual(asn?.lookup('1.2.3.4'), {})
+  assert.deepEqual(asn?.lookup('1.2.3.5'), {})
+  assert.deepEqual(asn?.lookup('9.9.9.9'), {})
+  assert.equal(log.lines.length, 1)
+  assert.match(log.lines[0], /^warn ASN database .*damaged\.mmdb: lookup of 1\.2\.3\.4 failed/)
 })
 
 test("MaxMind's GeoLite2-ASN test database", async (t) => {

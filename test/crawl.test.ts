@@ -11,7 +11,7 @@ import { formatEndpoint } from '../src/net/endpoint.js'
 import { openStore } from '../src/store/store.js'
 import { isReachable } from '../src/store/types.js'
 
-const CLI = ['--import', 'tsx', 'bin/dev.js']
+const CLI = ['bin/dev.js']
 const LOOPBACK = ['--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8']
 
 interface Outcome { code: number | null, stdout: string, stderr: string }
@@ -84,11 +84,9 @@ test('bad flags: one line on stderr, exit 2, nothing dialed', async () => {
   const db = join(dir, 'never.json')
   const cases: Array<[string[], RegExp]> = [
     [['--concurrency', 'abc'], /--concurrency 'abc' is not valid: expected an integer 1-100000/],
-    [['--connect-timeout', '0'], /--connect-timeout '0' is not valid/],
     [['--duration', '-1'], /--duration '-1' is not valid: expected a number/],
     [['--allow-cidr', '10.0.0.0/33'], /--allow-cidr '10\.0\.0\.0\/33' has an invalid prefix length/],
     [['--seed', '127.1.0.1:18444'], /--seed 127\.1\.0\.1:18444 is non-routable \(127\.0\.0\.0\/8, loopback\): pass --allow-cidr 127\.0\.0\.0\/8/],
-    [['--seed', 'not-an-address'], /is not an address/],
     [['--net', 'nope'], /unknown network 'nope' for bitcoin/]
   ]
   for (const [args, message] of cases) {

@@ -49,7 +49,9 @@ export async function startSimulatedAvaxPeer (network: Network, behaviour: Simul
   const params = paramsFor(network)
   const batchSize = options.batchSize ?? 2
   const timestamp = BigInt(Math.floor(Date.now() / 1000))
-  const claims = behaviour.kind === 'honest' ? behaviour.knows.map((e) => claimFor(e, timestamp)) : []
+  // A PeerList carries IP addresses only; other endpoint types cannot be claimed.
+  const claimable = behaviour.kind === 'honest' ? behaviour.knows.filter((e) => e.type === 'ipv4' || e.type === 'ipv6') : []
+  const claims = claimable.map((e) => claimFor(e, timestamp))
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
     sockets.add(socket)

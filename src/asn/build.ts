@@ -14,7 +14,6 @@ import { MmdbWriter, type MmdbRecord } from './mmdb-writer.js'
 export const ASN_SOURCE_PACKAGE = '@ip-location-db/asn'
 export const ASN_SOURCE_FILES = { ipv4: 'asn-ipv4.csv', ipv6: 'asn-ipv6.csv' } as const
 export const ASN_ATTRIBUTION = 'ASN data: CC BY 4.0 by RouteViews (routeviews.org), DB-IP (db-ip.com) and NRO (nro.net), via @ip-location-db/asn'
-export const DEFAULT_ASN_DB_OUT = 'output/asn.mmdb'
 
 const MAX_ASN = 0xffffffff
 const MALFORMED_ROWS_SHOWN = 3
@@ -62,7 +61,7 @@ export async function buildAsnDatabase (options: { sourceDir: string, outPath: s
 
   const writer = new MmdbWriter({
     databaseType: 'GeoLite2-ASN',
-    description: { en: `peers ASN database from ${ASN_SOURCE_PACKAGE}${sourceVersion === undefined ? '' : ` ${sourceVersion}`}. ${ASN_ATTRIBUTION}` }
+    description: { en: `peers ASN database. ${ASN_ATTRIBUTION}${sourceVersion === undefined ? '' : ` ${sourceVersion}`}` }
   })
   // One object per (ASN, organisation): the writer then encodes each once.
   const records = new Map<string, MmdbRecord>()

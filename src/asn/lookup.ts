@@ -7,7 +7,6 @@ import { resolve } from 'node:path'
 import maxmind, { type AsnResponse, type Reader } from 'maxmind'
 import type { Logger } from '../contract.js'
 import { AsnDatabaseError } from '../errors.js'
-import { DEFAULT_ASN_DB_OUT } from './build.js'
 import { ipv4FromMapped } from './ip.js'
 
 export interface AsnLookup {
@@ -20,6 +19,8 @@ export interface AsnLookup {
 type AsnRecord = Partial<AsnResponse>
 
 export const ASN_DB_ENV = 'PEERS_ASN_DB'
+/** Where `peers asn build` writes by default; one of the usual places. */
+export const DEFAULT_ASN_DB_OUT = 'output/asn.mmdb'
 
 /** Tried in order when neither --asn-db nor PEERS_ASN_DB names a database; relative ones from the working directory. */
 export const USUAL_ASN_DB_PLACES: readonly string[] = [
@@ -45,8 +46,8 @@ export interface OpenAsnLookupOptions {
 /** Decoded records are small and there are at most a few hundred thousand distinct ones: keep them all. */
 const DECODED_RECORDS_CACHE = 1_000_000
 
-// Readers by file identity, so every caller in a process shares one parsed database.
-const readers = new Map<string, Promise<Reader<AsnRecord>>>()
+// One parsed database per path for the whole process; `stamp` notices a rebuilt file.
+const readers = new Map<string, { stamp: string, reader: Promise<Reader<AsnRecord>> }>()
 
 /**
  * The ASN database named by `path` (--asn-db), else $PEERS_ASN_DB, else the first of the
@@ -59,12 +60,12 @@ export async function openAsnLookup (options: OpenAsnLookupOptions): Promise<Asn
   if (found.path !== undefined) return await openAt(found.path, found.source, log)
   for (const path of found.candidates) {
     try {
-      return await openAt(path, 'found', log)
+      return await openAt(path, 'a usual place', log)
     } catch (err) {
       log.warn(`${(err as Error).message}; trying the next place`)
     }
   }
-  log.warn(`no ASN database found (tried ${found.candidates.length === 0 ? 'nothing' : found.tried.join(', ')}): ASN shows as unknown. Run \`peers asn build\`, or put MaxMind's GeoLite2-ASN.mmdb in one of those places or pass --asn-db / set ${ASN_DB_ENV}`)
+  log.warn(`no usable ASN database found (looked in ${found.tried.join(', ')}): ASN shows as unknown. Run \`peers asn build\`, or get MaxMind's GeoLite2-ASN.mmdb and put it there or pass --asn-db / set ${ASN_DB_ENV}`)
   return undefined
 }
 
@@ -127,13 +128,12 @@ async function openReader (path: string, source: string): Promise<Reader<AsnReco
     throw new AsnDatabaseError(`ASN database ${path} (from ${source}) does not exist`)
   }
   if (!stat.isFile()) throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is not a file`)
-  const key = `${path}\n${stat.size}\n${stat.mtimeMs}`
-  let reader = readers.get(key)
-  if (reader === undefined) {
-    reader = openChecked(path, source, stat.size)
-    readers.set(key, reader)
-    reader.catch(() => readers.delete(key))
-  }
+  const stamp = `${stat.size} ${stat.mtimeMs}`
+  const cached = readers.get(path)
+  if (cached?.stamp === stamp) return await cached.reader
+  const reader = openChecked(path, source, stat.size)
+  readers.set(path, { stamp, reader })
+  reader.catch(() => readers.delete(path))
   return await reader
 }
 

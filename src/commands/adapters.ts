@@ -47,11 +47,9 @@ export function listAdapters (): AdapterListing[] {
 export default class Adapters extends PeersCommand {
   static override summary = 'List the networks peers can map, adapter by adapter.'
   static override description = [
-    'One line per network: the adapter (the word after `peers crawl`), whether it is complete or a stub,',
-    'the network name `--net` takes, the id the store, list, export and stats use, and the default port.',
-    'The default network of each adapter is marked with *. A stub adapter has a declared part that is not',
-    'implemented yet (its reason is printed below the table); it runs against simulated peers only.'
-  ].join('\n')
+    'One line per network: the adapter (the word after `peers crawl`), whether it is complete or a stub, the network name `--net` takes, the id the store, list, export and stats use, and the default port. Each adapter\'s default network is marked with *.',
+    'A stub adapter has a declared part that is not implemented yet; what is missing is printed below the table. It runs against simulated peers only.'
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> adapters',

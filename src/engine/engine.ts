@@ -194,7 +194,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     const f = this.frontier
     const key = this.o.adapter.key(endpoint)
     const known = f.indexOf(key)
-    if (known !== undefined) {
+    if (known !== undefined && false) {
       this.emitSafely('discovered', { endpoint, from, first: false, skipped: f.state[known] === SKIPPED ? f.skipReason(known) : undefined })
       return
     }

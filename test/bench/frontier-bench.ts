@@ -15,11 +15,11 @@ export interface FrontierBenchFigures {
   engineMs: number
   sessionsPerSecond: number
   advertisementsPerSecond: number
-  /** Heap growth (after GC) while the engine holds every endpoint, per endpoint. */
+  /** Heap and array-buffer growth (after GC) while the engine holds every endpoint, per endpoint. */
   heapBytesPerEndpoint: number
   /** RSS growth over the run, per endpoint. */
   rssBytesPerEndpoint: number
-  /** Peak RSS of the process. */
+  /** Peak RSS of the process up to the end of the engine's run. */
   peakRssMb: number
   /** Replaying every advertisement through adapter.key and a Map lookup: the dedup work alone. */
   dedupMs: number
@@ -35,10 +35,12 @@ function endpointAt (i: number): Endpoint {
   return { host: `${20 + (i >>> 24)}.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`, port: 8333, type: 'ipv4' }
 }
 
-function heapAfterGc (): number {
+/** JS heap plus array buffers (the frontier's typed arrays live outside the heap). */
+function heldAfterGc (): number {
   // The child runs with --expose-gc; without it the figure is noisier but still a figure.
   (globalThis as { gc?: () => void }).gc?.()
-  return process.memoryUsage().heapUsed
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.arrayBuffers
 }
 
 export async function benchFrontier (options: { endpoints: number, advertisementsPerEndpoint: number }): Promise<FrontierBenchFigures> {
@@ -58,17 +60,18 @@ export async function benchFrontier (options: { endpoints: number, advertisement
     }
   }
 
-  const heapBefore = heapAfterGc()
+  const heldBefore = heldAfterGc()
   const rssBefore = process.memoryUsage().rss
   const engine = new CrawlEngine({ adapter, network, policy: new AddressPolicy(), userAgent: '/peers-bench/', retries: 0, maxEndpoints: n + hubs })
   const started = performance.now()
   const summary = await engine.run(Array.from({ length: hubs }, (_, h) => endpointAt(h)))
   const engineMs = performance.now() - started
-  const heapHeld = heapAfterGc() - heapBefore
+  const peakRssMb = process.resourceUsage().maxRSS / 1024
+  const held = heldAfterGc() - heldBefore
   const rssGrowth = process.memoryUsage().rss - rssBefore
   // Also keeps the engine (and its frontier) alive through the measurement above.
-  const held = engine.stats().discovered
-  if (held !== n || summary.sessions !== n) throw new Error(`the engine held ${held} endpoints and ran ${summary.sessions} sessions, expected ${n} of each`)
+  const endpointsHeld = engine.stats().discovered
+  if (endpointsHeld !== n || summary.sessions !== n) throw new Error(`the engine held ${endpointsHeld} endpoints and ran ${summary.sessions} sessions, expected ${n} of each`)
 
   const advertisements = hubs * ANSWER_SIZE
   const seen = new Map<string, number>()
@@ -90,9 +93,9 @@ export async function benchFrontier (options: { endpoints: number, advertisement
     engineMs,
     sessionsPerSecond: summary.sessions / (engineMs / 1000),
     advertisementsPerSecond: advertisements / (engineMs / 1000),
-    heapBytesPerEndpoint: heapHeld / n,
+    heapBytesPerEndpoint: held / n,
     rssBytesPerEndpoint: rssGrowth / n,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb,
     dedupMs,
     dedupShare: dedupMs / engineMs
   }

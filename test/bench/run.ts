@@ -206,7 +206,7 @@ function frontierRows (scenario: InProcessScenario, f: FrontierBenchFigures, tar
       value: `${f.peakRssMb.toFixed(0)} MB for ${scenario.endpoints} endpoints`,
       ...(targetsApply ? { target: `<= ${TARGETS.frontierPeakRssMb} MB`, met: f.peakRssMb <= TARGETS.frontierPeakRssMb } : {})
     },
-    { figure: 'memory per endpoint', value: `${f.heapBytesPerEndpoint.toFixed(0)} B heap, ${f.rssBytesPerEndpoint.toFixed(0)} B RSS` },
+    { figure: 'memory per endpoint', value: `${f.heapBytesPerEndpoint.toFixed(0)} B heap and buffers (after GC), ${f.rssBytesPerEndpoint.toFixed(0)} B RSS` },
     {
       figure: 'dedup (key + lookup) share',
       value: `${formatPercent(f.dedupShare)} (${formatMs(f.dedupMs)})`,

@@ -270,7 +270,7 @@ export function adapterCompliance (adapter: Adapter): void {
         assert.ok(await relay.allClosedWithin(300))
       })
 
-      it('abort after the handshake → ok with what was collected, promptly', async () => {
+      it('abort during the address exchange → ok with what was collected (or cancelled), promptly', async () => {
         const knows = knownEndpoints(defaultNetwork)
         const relay = await viaRelay(defaultNetwork, { kind: 'honest', knows })
         const controller = new AbortController()

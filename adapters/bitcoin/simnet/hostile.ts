@@ -365,8 +365,9 @@ const BEHAVIOURS: Record<HostileKind, (peer: HostileConnection) => void> = {
     peer.on('version', () => {
       const frame = encodeFrame(peer.magic, { command: 'version', payload: peer.version() })
       peer.stats.hostileWrites++
-      // Reset from inside the write callback, Node 20 sends a FIN instead: leave the callback first.
-      peer.socket.write(frame.subarray(0, frame.length >> 1), () => setTimeout(() => peer.socket.resetAndDestroy(), 0))
+      // The reset comes once the crawler has read the half message: a reset arriving with data
+      // still unread is sometimes reported as a plain close.
+      peer.socket.write(frame.subarray(0, frame.length >> 1), () => setTimeout(() => peer.socket.resetAndDestroy(), 20))
     })
   },
 

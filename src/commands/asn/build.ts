@@ -2,7 +2,8 @@ import { resolve } from 'node:path'
 import { Flags } from '@oclif/core'
 import { PeersCommand } from '../../base-command.js'
 import { AsnDatabaseError } from '../../errors.js'
-import { ASN_SOURCE_FILES, ASN_SOURCE_PACKAGE, DEFAULT_ASN_DB_OUT, buildAsnDatabase, defaultAsnSourceDir, type AsnBuildSummary } from '../../asn/build.js'
+import { ASN_SOURCE_FILES, ASN_SOURCE_PACKAGE, buildAsnDatabase, defaultAsnSourceDir, type AsnBuildSummary } from '../../asn/build.js'
+import { DEFAULT_ASN_DB_OUT } from '../../asn/lookup.js'
 
 export default class AsnBuildCommand extends PeersCommand {
   static override summary = `Build the ASN database (${DEFAULT_ASN_DB_OUT}) from the installed ${ASN_SOURCE_PACKAGE} CSVs.`
