@@ -194,7 +194,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     const f = this.frontier
     const key = this.o.adapter.key(endpoint)
     const known = f.indexOf(key)
-    if (known !== undefined && false) {
+    if (known !== undefined) {
       this.emitSafely('discovered', { endpoint, from, first: false, skipped: f.state[known] === SKIPPED ? f.skipReason(known) : undefined })
       return
     }
@@ -310,7 +310,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
 
   private armDueTimer (): void {
     const next = this.due.peekDue()
-    if (this.stopping || next >= this.dueTimerAt) return
+    if (next >= this.dueTimerAt) return
     clearTimeout(this.dueTimer)
     this.dueTimerAt = next
     this.dueTimer = setTimeout(() => {
