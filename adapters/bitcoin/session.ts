@@ -36,6 +36,8 @@ export interface SessionConfig {
 }
 
 export const DEFAULT_GOSSIP_MAX_ENTRIES = 10
+/** Core's WTXID_RELAY_VERSION: peers from here on get wtxidrelay and sendaddrv2. */
+export const WTXID_RELAY_VERSION = 70016
 /** Core's MAX_SUBVERSION_LENGTH: longer user agents are cut. */
 const MAX_USER_AGENT_LENGTH = 256
 /** Decode errors Core shrugs off at any time: the message is dropped, the connection stays. */
@@ -208,7 +210,7 @@ export class BitcoinSession {
     if (v.version < MIN_PEER_PROTO_VERSION) return this.fail('obsolete-version', `protocol version ${v.version} < ${MIN_PEER_PROTO_VERSION}`)
     // Like Core, offer BIP155 and BIP339 only to peers of 70016+; both must precede verack.
     // The peer's verack cannot have come yet: a verack before version already failed.
-    return v.version >= 70016 ? FEATURES_THEN_VERACK : VERACK
+    return v.version >= WTXID_RELAY_VERSION ? FEATURES_THEN_VERACK : VERACK
   }
 
   private onVerack (): readonly SessionOutput[] {

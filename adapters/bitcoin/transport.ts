@@ -10,7 +10,7 @@ import { describeError } from '../../src/errors.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
 import { MAX_PAYLOAD } from './params.js'
 import { BitcoinSession, type SessionConfig, type SessionOutput } from './session.js'
-import { encodeFrame, FrameParser, HEADER_BYTES } from './wire/index.js'
+import { encodeFrame, FrameParser, HEADER_BYTES, type BitcoinMessage } from './wire/index.js'
 
 export interface TransportConfig {
   magic: Uint8Array
@@ -43,7 +43,14 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     let timer: NodeJS.Timeout | undefined
     let done = false
 
-    const socket: Socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true })
+    let socket: Socket
+    try {
+      socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true })
+    } catch (err) { // a port out of range, say
+      session.end('error', describeError(err))
+      resolve(session.result())
+      return
+    }
     arm(timeouts.connectMs)
     // One signal is shared by every session of a crawl: thousands of listeners are expected.
     setMaxListeners(0, signal)
@@ -82,9 +89,25 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     function apply (outputs: readonly SessionOutput[]): void {
       for (const output of outputs) {
         if (done) return
-        if (output.kind === 'send') socket.write(encodeFrame(magic, output.message))
+        if (output.kind === 'send') send(output.message)
         else if (output.kind === 'handshake-complete') arm(timeouts.getaddrMs)
         else finish()
+      }
+    }
+
+    function send (message: BitcoinMessage): void {
+      let frame: Uint8Array
+      try {
+        frame = encodeFrame(magic, message)
+      } catch (err) { // only our own fields can fail to encode (an overlong user agent, say)
+        apply(session.end('error', describeError(err)))
+        return
+      }
+      // Like Core (fPauseSend): a peer that does not read what we send (pongs to its pings,
+      // say) is not read either until it does, so our send backlog stays bounded.
+      if (!socket.write(frame) && !socket.isPaused()) {
+        socket.pause()
+        socket.once('drain', () => socket.resume())
       }
     }
 
@@ -95,8 +118,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
       const result = session.result()
       // After a good session say goodbye with a FIN; otherwise just drop the socket.
       if (result.ok && !socket.destroyed && !socket.writableNeedDrain) {
-        socket.end()
-        socket.once('finish', () => socket.destroy())
+        socket.end(() => socket.destroy())
       } else {
         socket.destroy()
       }

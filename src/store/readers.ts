@@ -12,7 +12,7 @@ export const readerFlags = {
   net: Flags.string({ summary: 'Network id or --net name (e.g. mainnet, signet, avax-fuji); default: every network in the store.' })
 }
 
-export const asnDbFlag = Flags.string({ summary: 'ASN database for peers without stored AS data (default: the bundled one).' })
+export { asnDbFlag } from '../asn/flags.js'
 
 /** `--net` as a store network id (an unknown name is a usage error), or every network in the store. */
 export function selectNetworks (store: PeerStore, net: string | undefined): string[] {

@@ -50,14 +50,18 @@ export interface CrawlFigures {
   completeSessionsPerCpuSecond: number
   completeSessionsPerCrawlCpuSecond: number
   peakRssMb: number
+  /** The crawler's memory at its highest sampled RSS. */
+  memoryAtPeakMb: ProbeReport['memoryAtPeakMb']
   reachableTrue: number
   reachableFound: number
   recall: number
   precision: number
-  /** From the crawl's summary when it reports it (checkpointMaxBlockedMs). */
-  checkpointMaxBlockedMs?: number
+  /** The longest the store's writes blocked the crawler's event loop, from its summary. */
+  checkpointMaxBlockedMs: number
   /** The crawler's longest event-loop delay from its first dial on. */
   maxEventLoopDelayMs: number
+  /** Its longest garbage-collection pause from its first dial on. */
+  maxGcPauseMs: number
   summary: CrawlResult
 }
 
@@ -123,12 +127,14 @@ export async function runCrawlScenario (scenario: CrawlScenario, settings: Crawl
         completeSessionsPerCpuSecond: crawl.summary.reachable / (crawl.probe.cpuMs / 1000),
         completeSessionsPerCrawlCpuSecond: crawl.summary.reachable / (crawl.probe.crawlCpuMs / 1000),
         peakRssMb: crawl.probe.maxRssKb / 1024,
+        memoryAtPeakMb: crawl.probe.memoryAtPeakMb,
         reachableTrue: truth.size,
         reachableFound: found.size,
         recall: truth.size === 0 ? 1 : hits / truth.size,
         precision: found.size === 0 ? 0 : hits / found.size,
-        checkpointMaxBlockedMs: (crawl.summary as Partial<{ checkpointMaxBlockedMs: number }>).checkpointMaxBlockedMs,
+        checkpointMaxBlockedMs: crawl.summary.checkpointMaxBlockedMs,
         maxEventLoopDelayMs: crawl.probe.maxEventLoopDelayMs,
+        maxGcPauseMs: crawl.probe.maxGcPauseMs,
         summary: crawl.summary
       }
     } finally {

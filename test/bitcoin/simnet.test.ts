@@ -106,12 +106,19 @@ describe('Simnet topology', () => {
     assert.deepEqual(truth, net.endpointsOf('honest').map(key).sort())
   })
 
-  it('truth() follows custom behaviours by their reachability', () => {
+  it('truth() counts reachable custom nodes but follows only node answers', () => {
     const tarpit: NodeBehaviour = { ...silent, kind: 'tarpit' }
-    const net = new Simnet({ nodes: 10, custom: [{ count: 4, behaviour: tarpit }] })
+    // Reachable, but answers with something else than its node answer (a hostile node, say).
+    const liar: NodeBehaviour = { kind: 'liar', reachable: true }
+    const net = new Simnet({ nodes: 10, custom: [{ count: 4, behaviour: tarpit }, { count: 30, behaviour: liar }], knownPerNode: 1 })
     assert.equal(net.endpointsOf('tarpit').length, 4)
-    assert.equal(net.truth().length, 10)
+    const truth = net.truth().map(key).sort()
+    assert.deepEqual(truth, [...net.endpointsOf('honest'), ...net.endpointsOf('liar')].map(key).sort())
+    // Every off-ring node is named by exactly one honest node.
+    const named = net.endpointsOf('honest').flatMap((_, i) => net.answerOf(i)).map(key)
+    for (const e of [...net.endpointsOf('tarpit'), ...net.endpointsOf('liar')]) assert.equal(named.filter((k) => k === key(e)).length, 1)
     assert.throws(() => new Simnet({ nodes: 1, hole: 70_000 }), /127\.9\.0\.0\/16/)
+    assert.throws(() => new Simnet({ nodes: 1, refused: 1000 }), /too few honest nodes/)
   })
 })
 

@@ -201,6 +201,16 @@ describe('runSession cancellation and guards', () => {
     assert.match(name.detail ?? '', /not an IP address/)
   })
 
+  it('turns what cannot be dialed or encoded into results, not exceptions', async () => {
+    const badPort = await bitcoinAdapter.runSession({ host: '127.0.0.1', port: 70_000, type: 'ipv4' }, options())
+    assert.equal(badPort.reason, 'error')
+    assert.match(badPort.detail ?? '', /port/i)
+    const peer = await startPeer({ kind: 'silent' })
+    const longAgent = await bitcoinAdapter.runSession(peer.endpoint, { ...options(), userAgent: `/${'x'.repeat(300)}/` })
+    assert.equal(longAgent.reason, 'error')
+    assert.match(longAgent.detail ?? '', /user agent/)
+  })
+
   it('many sessions share one signal without warnings', async () => {
     const warnings: Error[] = []
     const onWarning = (w: Error): void => { warnings.push(w) }

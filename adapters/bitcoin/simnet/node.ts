@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../params.js'
-import { randomNonce, unmapIPv4 } from '../session.js'
+import { randomNonce, unmapIPv4, WTXID_RELAY_VERSION } from '../session.js'
 import { ADDR_V1_TYPES, encodeFrame, FrameParser, type BitcoinMessage, type NetAddress, type VersionPayload } from '../wire/index.js'
 
 export interface SimnetStats {
@@ -41,8 +41,10 @@ export interface SimNode {
 export interface NodeBehaviour {
   /** e.g. 'honest', 'silent'. */
   readonly kind: string
-  /** A crawler completes a handshake with it: Simnet.truth() counts it and follows its answer. */
+  /** A crawler completes a handshake with it: Simnet.truth() counts it. */
   readonly reachable: boolean
+  /** It answers getaddr with node.answer(): Simnet.truth() follows that answer. */
+  readonly givesNodeAnswer?: boolean
   /** Takes one inbound connection. Absent: nothing listens at the node's address. */
   accept? (socket: Socket, node: SimNode): void
 }
@@ -72,6 +74,7 @@ export function coreLike (options: CoreLikeOptions = {}): NodeBehaviour {
   return {
     kind: 'honest',
     reachable: true,
+    givesNodeAnswer: true,
     accept (socket, node) {
       node.stats.connections++
       // The connection keeps itself alive through its socket's listeners.
@@ -193,7 +196,7 @@ class CoreLikeConnection {
       return
     }
     this.send({ command: 'version', payload: versionPayload(this.socket, this.settings) })
-    if (v.version >= 70016) {
+    if (v.version >= WTXID_RELAY_VERSION) {
       this.send({ command: 'wtxidrelay' })
       this.send({ command: 'sendaddrv2' })
     }

@@ -4,9 +4,10 @@
 //   127.1.0.1 … 127.8.255.254   listening nodes and refused addresses, in that order
 //   127.9.0.1 … 127.9.255.254   'hole' addresses (HOLE=1 netns-run drops them: dials time out)
 // Topology: node i's getaddr answer is a fixed sample of 23% of what it knows (as Core's
-// cache), plus its next few reachable nodes on a ring so that every reachable node can be
-// found from any seed. Answers are a pure function of (seed, i): nothing is stored per node
-// but its address, and truth() replays the same answers a crawler gets.
+// cache). The nodes that give that answer (the honest ones) also form a ring: each names its
+// next few, and each other node is named by one of them, so that every node can be found
+// from any seed. Answers are a pure function of (seed, i): nothing is stored per node but
+// its address, and truth() replays the same answers a crawler gets.
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Endpoint } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, type BitcoinNetworkParams } from '../params.js'
@@ -47,7 +48,7 @@ export interface SimnetOptions {
 
 /** Core answers getaddr with at most 23% of its address manager (MAX_PCT_ADDR_TO_SEND). */
 const ANSWER_FRACTION = 0.23
-/** Reachable neighbours every answer includes, so that the reachable nodes form a ring. */
+/** Next ring nodes every ring node names in its answer. */
 const RING_NEIGHBOURS = 3
 const HOSTS_PER_SLASH16 = 254 * 256
 const MAIN_RANGE_HOSTS = 8 * HOSTS_PER_SLASH16
@@ -59,7 +60,7 @@ export class Simnet {
   readonly params: BitcoinNetworkParams
   readonly stats: SimnetStats = emptyStats()
   private readonly nodes: SimnetNode[] = []
-  /** Indices of reachable nodes, in ring order. */
+  /** Indices of the nodes that give their node answer, in ring order. */
   private readonly ring: number[] = []
   /** A node's place in `ring`, or -1. */
   private readonly ringPosition: Int32Array
@@ -108,12 +109,17 @@ export class Simnet {
         // Nodes with an OS-chosen port learn it in start(); others need a fixed one to be dialed.
         const nodePort = port === 0 && g.behaviour.accept === undefined ? params.defaultPort : port
         const self: NetAddress = { time: now - Math.floor(random() * MAX_ADDRESS_AGE_S), services: CORE_SERVICES, type: 'ipv4', host, port: nodePort }
-        if (g.behaviour.reachable) this.ring.push(this.nodes.length)
+        if (g.behaviour.givesNodeAnswer === true) this.ring.push(this.nodes.length)
         this.nodes.push(new SimnetNode(this, this.nodes.length, g.behaviour, self))
       }
     }
     this.ringPosition = new Int32Array(this.nodes.length).fill(-1)
     this.ring.forEach((index, position) => { this.ringPosition[index] = position })
+    // Every off-ring node must fit, with the neighbours, in one ring node's answer.
+    const offRing = this.nodes.length - this.ring.length
+    if (offRing > 0 && Math.ceil(offRing / Math.max(1, this.ring.length)) + RING_NEIGHBOURS > MAX_ADDR_ENTRIES) {
+      throw new RangeError(`too few honest nodes to name the ${offRing} others in their getaddr answers`)
+    }
     const known = Math.min(this.nodes.length - 1, options.knownPerNode ?? 1000)
     this.answerSize = Math.min(MAX_ADDR_ENTRIES, Math.floor(known * ANSWER_FRACTION))
   }
@@ -134,7 +140,7 @@ export class Simnet {
     await Promise.all(this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
   }
 
-  /** Where a crawler starts: the first honest nodes. */
+  /** Where a crawler starts: the first nodes of the ring (honest ones). */
   seeds (): Endpoint[] {
     return this.ring.slice(0, this.seedCount).map((i) => this.nodes[i].endpoint)
   }
@@ -150,7 +156,8 @@ export class Simnet {
 
   /**
    * The reachable nodes a perfect crawler finds from seeds(): a breadth-first search over
-   * the same fixed answers the nodes give.
+   * the same fixed answers the nodes give. Nodes with answers of their own (hostile ones)
+   * count when reachable but are not followed.
    */
   truth (): Endpoint[] {
     const seen = new Uint8Array(this.nodes.length)
@@ -161,6 +168,7 @@ export class Simnet {
       const node = this.nodes[queue[q]]
       if (!node.behaviour.reachable) continue
       found.push(node.endpoint)
+      if (node.behaviour.givesNodeAnswer !== true) continue
       for (const j of this.answerIndices(node.index)) {
         if (seen[j] === 0) {
           seen[j] = 1
@@ -180,12 +188,17 @@ export class Simnet {
     return this.delayMeanMs > 0 ? exponential(this.delayRandom, this.delayMeanMs) : 0
   }
 
-  /** Ring neighbours first, then a random sample of the other nodes, never itself. */
+  /**
+   * Ring neighbours and the off-ring nodes it names (node j is named by ring[j mod ring
+   * length]), then a random sample of the other nodes; never itself.
+   */
   private answerIndices (index: number): number[] {
     const chosen = new Set<number>()
     const position = this.ringPosition[index]
     if (position !== -1) {
-      for (let k = 1; k <= RING_NEIGHBOURS && k < this.ring.length; k++) chosen.add(this.ring[(position + k) % this.ring.length])
+      const n = this.ring.length
+      for (let k = 1; k <= RING_NEIGHBOURS && k < n; k++) chosen.add(this.ring[(position + k) % n])
+      for (let j = position; j < this.nodes.length; j += n) if (this.ringPosition[j] === -1) chosen.add(j)
     }
     const random = seededRandom(deriveSeed(this.seed, index))
     const want = Math.min(this.nodes.length - 1, Math.max(this.answerSize, chosen.size))

@@ -1,5 +1,6 @@
 import { Args, Flags, type Interfaces } from '@oclif/core'
 import { adapters, getAdapter, getNetwork } from '../../../adapters/index.js'
+import { asnDbFlag } from '../../asn/flags.js'
 import { openAsnLookup } from '../../asn/lookup.js'
 import { PeersCommand } from '../../base-command.js'
 import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
@@ -68,6 +69,8 @@ export interface CrawlResult extends CrawlSummary {
   export: string | null
   /** Stopped by Ctrl-C or SIGTERM (everything was still saved). */
   interrupted: boolean
+  /** The longest the store's writes blocked the event loop, ms (checkpoints and the final save). */
+  checkpointMaxBlockedMs: number
 }
 
 export default class Crawl extends PeersCommand {
@@ -102,7 +105,7 @@ export default class Crawl extends PeersCommand {
     continuous: Flags.boolean({ default: false, summary: 'Keep going: revisit reachable peers and retry failed ones until stopped.' }),
     db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
-    'asn-db': Flags.string({ summary: 'ASN database for the export (default: the usual places).' }),
+    'asn-db': asnDbFlag,
     export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' })
   }
 
@@ -174,7 +177,7 @@ export default class Crawl extends PeersCommand {
       }
       // Closed here so a failed final write is an error, not a success line; the finally's close is then a no-op.
       await store.close()
-      const result: CrawlResult = { adapter: adapter.name, network: network.id, store: store.path, export: exported, interrupted, ...summary }
+      const result: CrawlResult = { adapter: adapter.name, network: network.id, store: store.path, export: exported, interrupted, checkpointMaxBlockedMs: store.maxBlockedMs, ...summary }
       if (!this.jsonEnabled() && !flags.quiet) process.stderr.write(humanSummary(result))
       return result
     } finally {

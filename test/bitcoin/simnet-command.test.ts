@@ -1,0 +1,61 @@
+// `peers simnet`: prints its seeds and the crawl command at once, serves until SIGINT.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { describe, it } from 'node:test'
+import { bitcoinAdapter } from '../../adapters/bitcoin/index.js'
+import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
+
+const regtest = BITCOIN_NETWORKS.find((n) => n.id === 'regtest')!
+
+function start (args: string[]): { child: ReturnType<typeof spawn>, stdout: () => string, stderr: () => string, exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/dev.js', 'simnet', ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr?.on('data', (c: Buffer) => { err += c.toString() })
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+async function until<T> (probe: () => T | undefined, ms: number): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+describe('peers simnet', () => {
+  it('--json prints the seeds while it runs; they answer a session; SIGINT stops it cleanly', async () => {
+    const run = start(['--nodes', '30', '--refused', '3', '--port', '0', '--seed', '5', '--json'])
+    const summary = await until(() => {
+      try { return JSON.parse(run.stdout()) as { seeds: string[], reachable: number, crawlCommand: string, nodes: Record<string, number> } } catch { return undefined }
+    }, 15_000)
+    assert.equal(summary.reachable, 30)
+    assert.equal(summary.nodes.refused, 3)
+    assert.equal(summary.seeds.length, 1)
+    assert.match(summary.seeds[0], /^127\.1\.0\.1:\d+$/)
+    assert.equal(summary.crawlCommand, `peers crawl bitcoin --net regtest --seed ${summary.seeds[0]} --allow-cidr 127.0.0.0/8`)
+
+    const r = await bitcoinAdapter.runSession(bitcoinAdapter.parseEndpoint(summary.seeds[0], regtest), {
+      network: regtest,
+      timeouts: { connectMs: 2000, handshakeMs: 2000, getaddrMs: 2000 },
+      limits: { maxBufferedBytes: 1 << 20, maxAddresses: 1000, maxSessionMs: 5000 },
+      signal: new AbortController().signal,
+      userAgent: '/peers-test:0.1.0/'
+    })
+    assert.equal(r.ok, true)
+
+    run.child.kill('SIGINT')
+    assert.equal(await run.exit, 0)
+    assert.match(run.stderr(), /simnet stopped: 1 connections, 1 handshakes/)
+  })
+
+  it('rejects a bad count in one line with exit code 2', async () => {
+    const run = start(['--nodes', '0'])
+    assert.equal(await run.exit, 2)
+    assert.equal(run.stderr().trim(), "peers: [PEERS_USAGE] --nodes '0' is not valid: expected an integer >= 1")
+  })
+})

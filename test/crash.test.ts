@@ -1,0 +1,210 @@
+// Crash safety of `peers crawl` and its store: a real crawl (the CLI in a child process)
+// killed with SIGKILL at random moments, again and again on the same store; a second
+// crawl on a store in use; a corrupt or truncated store.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { StoreError } from '../src/errors.js'
+import { formatEndpoint } from '../src/net/endpoint.js'
+import { isLockHeld, readLockHolder } from '../src/store/lock.js'
+import { openStore } from '../src/store/store.js'
+import { isReachable, type PeerStore } from '../src/store/types.js'
+import { Simnet } from '../adapters/bitcoin/simnet/index.js'
+import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
+
+process.env.PEERS_LOOPBACK_ONLY = '1'
+
+const CLI = ['--import', 'tsx', 'bin/dev.js']
+const NET = 'regtest'
+const KILLS = 20
+/** The first kills count from the spawn (deaths while starting, opening the store, taking the lock); the rest from the first dial. */
+const EARLY_KILLS = 5
+const KILL_WINDOW_MS: [number, number] = [300, 3000]
+const CHECKPOINT_S = 1
+/** Beyond the checkpoint interval: the write itself (with fsync) and a busy CI machine's scheduling. */
+const CHECKPOINT_SLACK_MS = 500
+const SEED = Number(process.env.PEERS_CRASH_SEED ?? 20261122)
+
+// Slow getaddr answers (Core's trickle, scaled down) keep each crawl going for several seconds.
+const simnet = new Simnet({ nodes: 60, getaddrDelayMeanMs: 1000, knownPerNode: 60, basePort: 0, seed: 9 })
+
+let dir: string
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'peers-crash-'))
+  await simnet.start()
+})
+after(async () => {
+  await simnet.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Crawl {
+  child: ChildProcess
+  /** Peers the crawl logged as reachable, with when the line reached us (performance.now()). */
+  handshakes: Array<{ endpoint: string, at: number }>
+  /** Resolves when the crawl logs that it starts dialing (or exits first). */
+  dialing: Promise<void>
+  done: Promise<{ code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }>
+}
+
+function crawlArgs (db: string, extra: string[] = []): string[] {
+  return ['crawl', 'bitcoin', '--net', NET, ...simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)]),
+    '--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8', '--db', db, '--out', join(dir, 'out'), '--no-export',
+    '--retries', '0', '--handshake-timeout', '2000', '--getaddr-timeout', '8000', '--checkpoint-interval', String(CHECKPOINT_S), ...extra]
+}
+
+function start (args: string[]): Crawl {
+  const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const handshakes: Crawl['handshakes'] = []
+  let stdout = ''
+  let stderr = ''
+  let partial = ''
+  let startedDialing = (): void => {}
+  const dialing = new Promise<void>((resolve) => { startedDialing = resolve })
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => {
+    const text = d.toString()
+    stderr += text
+    const lines = (partial + text).split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) {
+      if (/ crawling bitcoin /.test(line)) startedDialing()
+      const m = /successful handshake with (\S+) /.exec(line)
+      if (m !== null) handshakes.push({ endpoint: m[1], at: performance.now() })
+    }
+  })
+  const done = new Promise<Awaited<Crawl['done']>>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      startedDialing()
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+  return { child, handshakes, dialing, done }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The store as a reader sees it; undefined when the crawl died before creating it. */
+async function load (db: string): Promise<PeerStore | undefined> {
+  if (!existsSync(db)) return undefined
+  return await openStore(db, { mode: 'read' })
+}
+
+function reachableSet (store: PeerStore | undefined): Set<string> {
+  return new Set((store?.peers(NET) ?? []).filter(isReachable).map(formatEndpoint))
+}
+
+describe('crash safety', () => {
+  it(`survives ${KILLS} SIGKILLs at random moments; the next crawl takes over; a last crawl finds exactly the truth`, async () => {
+    const db = join(dir, 'killed.json')
+    const random = seededRandom(SEED)
+    let previous = new Set<string>()
+    let previousRecords = 0
+    let lockWasLeft = false
+    const killed: number[] = []
+    for (let k = 0; k < KILLS; k++) {
+      const killAfter = KILL_WINDOW_MS[0] + random() * (KILL_WINDOW_MS[1] - KILL_WINDOW_MS[0])
+      const where = `kill ${k + 1} at ${Math.round(killAfter)} ms after ${k < EARLY_KILLS ? 'the spawn' : 'the first dial'} (PEERS_CRASH_SEED=${SEED})`
+      const crawl = start(crawlArgs(db))
+      if (k >= EARLY_KILLS) await crawl.dialing
+      await sleep(killAfter)
+      crawl.child.kill('SIGKILL')
+      const killedAt = performance.now()
+      const outcome = await crawl.done
+      if (outcome.signal !== 'SIGKILL') {
+        // It finished first: then it must have finished cleanly.
+        assert.equal(outcome.code, 0, `${where}: ${outcome.stderr}`)
+      }
+      if (lockWasLeft && outcome.stderr.includes('crawling')) {
+        assert.match(outcome.stderr, /taking over stale lock/, `${where}: a lock left by a killed crawl was not taken over`)
+      }
+
+      // The lock, if the crawl got that far, names a dead process: stale, not held.
+      const holder = readLockHolder(db)
+      lockWasLeft = holder !== undefined
+      if (crawl.child.pid !== undefined) killed.push(crawl.child.pid)
+      if (holder !== undefined) {
+        // This crawl's, or an earlier one's when this one died before taking it over.
+        assert.ok(killed.includes(holder.pid), `${where}: the lock names pid ${holder.pid}, not a crawl of this test`)
+        assert.equal(isLockHeld(db), false, `${where}: a dead crawl's lock counts as held`)
+      }
+
+      // The store loads; nothing saved before is lost; whatever the crawl logged more than one
+      // checkpoint interval before its death is on disk.
+      const store = await load(db)
+      const reachable = reachableSet(store)
+      for (const endpoint of previous) assert.ok(reachable.has(endpoint), `${where}: ${endpoint} was reachable before and is lost`)
+      const settled = crawl.handshakes.filter((h) => h.at < killedAt - CHECKPOINT_S * 1000 - CHECKPOINT_SLACK_MS)
+      for (const h of settled) assert.ok(reachable.has(h.endpoint), `${where}: ${h.endpoint}, logged ${Math.round(killedAt - h.at)} ms before the kill, is not in the store`)
+      const records = store?.peers(NET).length ?? 0
+      assert.ok(records >= previousRecords, `${where}: the store shrank from ${previousRecords} to ${records} records`)
+      for (const run of store?.runs() ?? []) assert.notEqual(run.status, 'running', `${where}: a dead crawl's run still shows as running`)
+      console.log('DIAG', k, Math.round(killAfter), outcome.signal, 'lock', lockWasLeft, 'store', store !== undefined, 'reach', reachable.size, 'logged', crawl.handshakes.length, 'settled', settled.length, 'takeover', /taking over/.test(outcome.stderr))
+      previous = reachable
+      previousRecords = records
+    }
+
+    const last = start([...crawlArgs(db), '--json'])
+    const outcome = await last.done
+    assert.equal(outcome.code, 0, outcome.stderr)
+    const summary = JSON.parse(outcome.stdout) as { reachable: number, interrupted: boolean }
+    const truth = simnet.truth().map(formatEndpoint).sort()
+    assert.equal(summary.interrupted, false)
+    assert.equal(summary.reachable, truth.length)
+    assert.deepEqual([...reachableSet(await load(db))].sort(), truth)
+    assert.equal(readLockHolder(db), undefined, 'a finished crawl left its lock')
+  })
+
+  it('a second crawl on a store in use refuses with one line and a non-zero exit', async () => {
+    const db = join(dir, 'busy.json')
+    const first = start(crawlArgs(db))
+    try {
+      const deadline = performance.now() + 30_000
+      while (readLockHolder(db) === undefined) {
+        assert.ok(performance.now() < deadline, 'the first crawl never took the lock')
+        await sleep(50)
+      }
+      const second = await start(crawlArgs(db)).done
+      assert.notEqual(second.code, 0)
+      const lines = second.stderr.trim().split('\n')
+      assert.equal(lines.length, 1, `expected one line, got:\n${second.stderr}`)
+      assert.match(lines[0], /PEERS_STORE_LOCKED/)
+      assert.match(lines[0], new RegExp(`in use by pid ${first.child.pid}`))
+    } finally {
+      first.child.kill('SIGKILL')
+      await first.done
+    }
+  })
+
+  for (const [name, make] of [
+    ['truncated', (valid: string) => valid.slice(0, Math.floor(valid.length / 2))],
+    ['empty', () => ''],
+    ['not JSON', () => '\u0000\u0001garbage{{{'],
+    ['of an unknown schema', (valid: string) => valid.replace(/"schema":\s*\d+/, '"schema":999')]
+  ] as const) {
+    it(`a ${name} store: one clear line, non-zero exit, the file byte-for-byte unchanged`, async () => {
+      const source = join(dir, 'killed.json')
+      const valid = existsSync(source) ? await readFile(source, 'utf8') : '{"schema":1,"peers":{"regtest":[]},"runs":[]}\n'
+      const db = join(dir, `corrupt-${name.replace(/\W+/g, '-')}.json`)
+      const bytes = Buffer.from(make(valid), 'utf8')
+      await writeFile(db, bytes)
+
+      const crawl = await start(crawlArgs(db)).done
+      assert.notEqual(crawl.code, 0)
+      const lines = crawl.stderr.trim().split('\n')
+      assert.equal(lines.length, 1, `expected one line, got:\n${crawl.stderr}`)
+      assert.match(lines[0], /PEERS_STORE_CORRUPT/)
+      assert.ok(lines[0].includes(db), 'the message does not name the file')
+      assert.deepEqual(await readFile(db), bytes, 'the corrupt store was modified')
+      assert.equal(readLockHolder(db), undefined, 'the failed crawl left its lock')
+      await assert.rejects(openStore(db, { mode: 'read' }), (err: unknown) => err instanceof StoreError && err.code === 'PEERS_STORE_CORRUPT')
+      assert.deepEqual(await readFile(db), bytes)
+    })
+  }
+})
