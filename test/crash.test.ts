@@ -145,7 +145,6 @@ describe('crash safety', () => {
       const records = store?.peers(NET).length ?? 0
       assert.ok(records >= previousRecords, `${where}: the store shrank from ${previousRecords} to ${records} records`)
       for (const run of store?.runs() ?? []) assert.notEqual(run.status, 'running', `${where}: a dead crawl's run still shows as running`)
-      console.log('DIAG', k, Math.round(killAfter), outcome.signal, 'lock', lockWasLeft, 'store', store !== undefined, 'reach', reachable.size, 'logged', crawl.handshakes.length, 'settled', settled.length, 'takeover', /taking over/.test(outcome.stderr))
       previous = reachable
       previousRecords = records
     }

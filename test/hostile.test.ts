@@ -28,12 +28,12 @@ const SLACK_MS = 2000
 const FLOOD_FIRST_OCTET = 11
 const FLOOD_MESSAGES = 300
 
-const behaviours = HOSTILE_KINDS.map((kind) => hostileBehaviour(kind, {
+const behaviours: HostileBehaviour[] = HOSTILE_KINDS.map((kind) => hostileBehaviour(kind, {
   seed: 3,
   dripMs: 100,
   floodMessages: FLOOD_MESSAGES,
   floodFirstOctet: FLOOD_FIRST_OCTET,
-  knows: () => simnet.endpointsOf('honest').slice(0, 3)
+  knows: (): Endpoint[] => simnet.endpointsOf('honest').slice(0, 3)
 }))
 const simnet = new Simnet({
   nodes: 30,

@@ -53,7 +53,10 @@ export function randomNonce (): bigint {
 
 /** `host:port`, lower case, IPv4-mapped IPv6 as IPv4: one key per peer. */
 export function peerKey (endpoint: Pick<Endpoint, 'host' | 'port'>): string {
-  return `${unmapIPv4(endpoint.host).toLowerCase()}:${endpoint.port}`
+  // Hosts from the codec and parseHostPort are canonical already; only IPv6 text can hide an
+  // IPv4-mapped address or upper case. This runs once per advertised address: keep it cheap.
+  const host = endpoint.host
+  return host.includes(':') ? `${unmapIPv4(host).toLowerCase()}:${endpoint.port}` : `${host}:${endpoint.port}`
 }
 
 /** `::ffff:1.2.3.4` and `::ffff:102:304` → `1.2.3.4`; anything else unchanged. */

@@ -52,7 +52,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
       return
     }
     arm(timeouts.connectMs)
-    // One signal is shared by every session of a crawl: thousands of listeners are expected.
+    // A caller may share one signal across many sessions (the engine gives each its own).
     setMaxListeners(0, signal)
     signal.addEventListener('abort', onAbort)
 

@@ -107,7 +107,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private readonly frontier = new Frontier()
   private readonly ready = new IndexQueue()
   private readonly due = new DueHeap(() => this.frontier.dueAt)
-  private readonly abort = new AbortController()
+  /** One controller per running session: a signal shared by thousands of sessions makes every add and remove of its listener scan them all. */
+  private readonly sessionAborts = new Set<AbortController>()
 
   private inFlight = 0
   private sessions = 0
@@ -174,7 +175,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     this.stoppedBy = by
     clearTimeout(this.dueTimer)
     clearTimeout(this.durationTimer)
-    if (this.inFlight > 0) this.graceTimer = setTimeout(() => this.abort.abort(), graceMs)
+    if (this.inFlight > 0) this.graceTimer = setTimeout(() => this.abortSessions(), graceMs)
     this.maybeFinish()
   }
 
@@ -232,13 +233,15 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     this.inFlight++
     this.sessions++
     this.emitSafely('session-start', { endpoint, attempt })
+    const abort = new AbortController()
+    this.sessionAborts.add(abort)
     let session: Promise<SessionResult>
     try {
       session = this.o.adapter.runSession(endpoint, {
         network: this.o.network,
         timeouts: this.timeouts,
         limits: this.limits,
-        signal: this.abort.signal,
+        signal: abort.signal,
         userAgent: this.o.userAgent
       })
     } catch (err) {
@@ -247,8 +250,15 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     // runSession never throws by contract; a broken adapter still must not wedge the engine.
     session
       .catch((err: unknown): SessionResult => ({ endpoint, ok: false, reason: 'error', detail: describeError(err), learned: [], addressesReceived: 0 }))
-      .then((result) => this.endSession(i, attempt, result))
+      .then((result) => {
+        this.sessionAborts.delete(abort)
+        this.endSession(i, attempt, result)
+      })
       .catch((err: unknown) => this.fail(err))
+  }
+
+  private abortSessions (): void {
+    for (const abort of this.sessionAborts) abort.abort()
   }
 
   private endSession (i: number, attempt: number, result: SessionResult): void {
@@ -386,7 +396,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
 
   private fail (err: unknown): void {
     this.fatal ??= err
-    if (this.stopping) this.abort.abort()
+    if (this.stopping) this.abortSessions()
     else this.stop('stop', 0)
   }
 }

@@ -62,7 +62,7 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
       }
     }
     if (interrupted > 0 && options.mode === 'write') log.warn(`store ${path}: ${interrupted} earlier run(s) did not finish; marked interrupted`)
-    const store = new LowPeerStore(path, db, file, options.mode, lock, log, options.now ?? (() => new Date()))
+    const store = new LowPeerStore(path, db, file, options.mode, lock, log, options.now === undefined ? Date.now : () => options.now!().getTime())
     if (options.mode === 'write' && (existing === null || interrupted > 0)) await store.checkpoint()
     return store
   } catch (err) {
@@ -82,7 +82,8 @@ class LowPeerStore implements PeerStore {
   private readonly mode: 'read' | 'write'
   private lock: HeldLock | undefined
   private readonly log: Logger
-  private readonly now: () => Date
+  /** Milliseconds since the epoch (tests pass a fixed clock). */
+  private readonly now: () => number
   private readonly index = new Map<string, Map<string, PeerRecord>>()
   /** Bumped by every change; a checkpoint that saw the latest version leaves the store clean. */
   private version = 0
@@ -91,8 +92,10 @@ class LowPeerStore implements PeerStore {
   private timer: ReturnType<typeof setInterval> | undefined
   private closed = false
   maxBlockedMs = 0
+  private isoAtMs = NaN
+  private isoText = ''
 
-  constructor (path: string, db: Low<StoreFile>, file: ChunkedJsonFile, mode: 'read' | 'write', lock: HeldLock | undefined, log: Logger, now: () => Date) {
+  constructor (path: string, db: Low<StoreFile>, file: ChunkedJsonFile, mode: 'read' | 'write', lock: HeldLock | undefined, log: Logger, now: () => number) {
     this.path = path
     this.db = db
     this.file = file
@@ -108,7 +111,7 @@ class LowPeerStore implements PeerStore {
   }
 
   beginRun (adapter: string, network: string): RunRecord {
-    const run: RunRecord = { id: randomUUID(), adapter, network, startedAt: this.now().toISOString(), status: 'running' }
+    const run: RunRecord = { id: randomUUID(), adapter, network, startedAt: this.isoNow(), status: 'running' }
     this.db.data.runs.push(run)
     this.changed()
     return run
@@ -118,14 +121,14 @@ class LowPeerStore implements PeerStore {
     // The caller's object may be a copy; the stored one is found by id.
     const stored = this.db.data.runs.find((r) => r.id === run.id) ?? run
     stored.status = status
-    stored.endedAt = this.now().toISOString()
+    stored.endedAt = this.isoNow()
     if (counts !== undefined) stored.counts = counts
     if (stored !== run) Object.assign(run, stored)
     this.changed()
   }
 
   recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string): void {
-    const at = this.now().toISOString()
+    const at = this.isoNow()
     const record = this.getOrCreate(network, endpoint, at)
     record.lastSeen = at
     // The crawl calls this once per address a session learned (sessions deduplicate), so
@@ -137,7 +140,7 @@ class LowPeerStore implements PeerStore {
   }
 
   recordResult (network: string, result: SessionResult): void {
-    const at = this.now().toISOString()
+    const at = this.isoNow()
     const record = this.getOrCreate(network, result.endpoint, at)
     record.lastTried = at
     if (result.ok) {
@@ -252,6 +255,16 @@ class LowPeerStore implements PeerStore {
       this.db.data.peers[network].push(record)
     }
     return record
+  }
+
+  /** The current time as ISO text, formatted once per millisecond: an address answer records a thousand entries at once. */
+  private isoNow (): string {
+    const ms = this.now()
+    if (ms !== this.isoAtMs) {
+      this.isoAtMs = ms
+      this.isoText = new Date(ms).toISOString()
+    }
+    return this.isoText
   }
 
   private changed (): void {

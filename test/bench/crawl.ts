@@ -52,6 +52,8 @@ export interface CrawlFigures {
   peakRssMb: number
   /** The crawler's memory at its highest sampled RSS. */
   memoryAtPeakMb: ProbeReport['memoryAtPeakMb']
+  /** Its largest JS heap just after a full GC (live data). */
+  maxHeapAfterMajorGcMb: number
   reachableTrue: number
   reachableFound: number
   recall: number
@@ -128,6 +130,7 @@ export async function runCrawlScenario (scenario: CrawlScenario, settings: Crawl
         completeSessionsPerCrawlCpuSecond: crawl.summary.reachable / (crawl.probe.crawlCpuMs / 1000),
         peakRssMb: crawl.probe.maxRssKb / 1024,
         memoryAtPeakMb: crawl.probe.memoryAtPeakMb,
+        maxHeapAfterMajorGcMb: crawl.probe.maxHeapAfterMajorGcMb,
         reachableTrue: truth.size,
         reachableFound: found.size,
         recall: truth.size === 0 ? 1 : hits / truth.size,

@@ -5,7 +5,8 @@
 // (the first TCP client socket), leaving out start-up (module loading, opening the store).
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { writeFileSync } from 'node:fs'
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { getHeapStatistics } from 'node:v8'
 
 export interface ProbeReport {
   maxRssKb: number
@@ -17,6 +18,8 @@ export interface ProbeReport {
   maxEventLoopDelayMs: number
   /** Longest garbage-collection pause from the first dial to exit (part of any event-loop delay). */
   maxGcPauseMs: number
+  /** Largest JS heap seen just after a full (mark-compact) GC: what the crawler keeps alive. */
+  maxHeapAfterMajorGcMb: number
   /** process.memoryUsage() in MB at the highest RSS sampled: JS heap or buffers? */
   memoryAtPeakMb: { rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }
 }
@@ -32,8 +35,15 @@ if (probeFile !== undefined) {
   loopDelay.enable()
   let cpuAtFirstDial = { user: 0, system: 0 }
   let maxGcPauseMs = 0
+  let maxHeapAfterMajorGc = 0
   const gcPauses = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) maxGcPauseMs = Math.max(maxGcPauseMs, entry.duration)
+    for (const entry of list.getEntries()) {
+      maxGcPauseMs = Math.max(maxGcPauseMs, entry.duration)
+      // Observers run soon after the GC; little is allocated in between.
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        maxHeapAfterMajorGc = Math.max(maxHeapAfterMajorGc, getHeapStatistics().used_heap_size)
+      }
+    }
   })
   gcPauses.observe({ entryTypes: ['gc'] })
   const onFirstDial = (): void => {
@@ -59,6 +69,7 @@ if (probeFile !== undefined) {
       crawlCpuMs: cpuMs - (cpuAtFirstDial.user + cpuAtFirstDial.system) / 1000,
       maxEventLoopDelayMs: loopDelay.max / 1e6,
       maxGcPauseMs,
+      maxHeapAfterMajorGcMb: Math.round(maxHeapAfterMajorGc / 2 ** 20),
       memoryAtPeakMb: inMb(memoryAtPeak)
     }
     writeFileSync(probeFile, JSON.stringify(report))

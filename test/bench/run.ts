@@ -183,7 +183,7 @@ function crawlRows (scenario: CrawlScenario, f: CrawlFigures, targetsApply: bool
     },
     {
       figure: 'crawler peak RSS',
-      value: `${f.peakRssMb.toFixed(0)} MB (at the highest sample: heap ${f.memoryAtPeakMb.heapUsed} of ${f.memoryAtPeakMb.heapTotal} MB used, external ${f.memoryAtPeakMb.external} MB)`,
+      value: `${f.peakRssMb.toFixed(0)} MB (at the highest sample: heap ${f.memoryAtPeakMb.heapUsed} of ${f.memoryAtPeakMb.heapTotal} MB used, external ${f.memoryAtPeakMb.external} MB; live heap after a full GC at most ${f.maxHeapAfterMajorGcMb} MB)`,
       ...(mainnet ? { target: `<= ${TARGETS.mainnetPeakRssMb} MB`, met: f.peakRssMb <= TARGETS.mainnetPeakRssMb } : {})
     },
     { figure: 'recall', value: `${formatPercent(f.recall)} (${Math.round(f.recall * f.reachableTrue)} of ${f.reachableTrue} reachable)`, target: '100%', met: f.recall === 1 },
