@@ -10,7 +10,7 @@ import { FAILURE_REASONS, type Endpoint, type FailureReason, type SessionLimits,
 import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
 import { BITCOIN_NETWORKS } from '../adapters/bitcoin/params.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
-import { HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
+import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
@@ -29,6 +29,7 @@ const options: HostileOptions = {
   seed: 7,
   dripMs: 40,
   floodMessages: 300,
+  floodGossipMessages: 400,
   knows: () => simnet.endpointsOf('honest')
 }
 const behaviours = new Map<HostileKind, HostileBehaviour>(HOSTILE_KINDS.map((kind) => [kind, hostileBehaviour(kind, options)]))
@@ -172,15 +173,19 @@ describe('a session with each hostile peer', () => {
     assert.ok(ms < TIMEOUTS.handshakeMs + TIMEOUTS.getaddrMs + SLACK_MS)
   })
 
-  it('addr flood: 300 full messages before verack; learned stays at maxAddresses, every entry counted', async () => {
+  it('addr flood: 300 full messages before verack are ignored; then gossip past the cap: learned stays at maxAddresses, every entry counted', async () => {
     const flood = behaviours.get('addr-flood') as HostileBehaviour
     const writesBefore = flood.stats.hostileWrites
     const { result, ms } = await session('addr-flood', {}, { handshakeMs: 4000 })
     assertVerdict(result, 'addr-flood')
     const sent = flood.stats.hostileWrites - writesBefore
-    assert.ok(sent >= 301, `only ${sent} flood messages went out`)
+    const pre = options.floodMessages as number
+    const gossip = options.floodGossipMessages as number
+    assert.equal(sent, pre + gossip + 1, `${sent} flood messages went out`)
+    assert.ok(gossip * GOSSIP_SIZE > LIMITS.maxAddresses, 'the gossip flood must exceed the cap to test it')
     assert.equal(result.learned.length, LIMITS.maxAddresses)
-    assert.equal(result.addressesReceived, sent * 1000)
+    assert.equal(result.addressesReceived, pre * 1000 + gossip * GOSSIP_SIZE + 1000)
+    assert.equal(result.gotAddressAnswer, true)
     assert.ok(ms < LIMITS.maxSessionMs + SLACK_MS)
 
     // A lower cap holds the same way, and the session cap ends a flood that outlasts it.

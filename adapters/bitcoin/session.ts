@@ -231,6 +231,9 @@ export class BitcoinSession {
 
   private onAddresses (addresses: readonly NetAddress[], entries: number): readonly SessionOutput[] {
     this.addressesReceived += entries
+    // Like Core, nothing a peer advertises counts before its handshake is complete: a peer
+    // that never finishes one must not be able to steer the crawl.
+    if (this.state !== 'awaiting-addresses') return NONE
     for (const a of addresses) {
       if (this.learned.length >= this.maxAddresses) break
       const key = peerKey(a)
@@ -238,7 +241,7 @@ export class BitcoinSession {
       this.learnedKeys.add(key)
       this.learned.push({ endpoint: { host: a.host, port: a.port, type: a.type }, services: a.services.toString(), time: a.time })
     }
-    if (this.state === 'awaiting-addresses' && entries > this.gossipMaxEntries) return this.complete(true)
+    if (entries > this.gossipMaxEntries) return this.complete(true)
     return NONE
   }
 

@@ -46,17 +46,15 @@ const USAGE = `npm run bench -- [options]
   --out DIR                where the JSON goes (default output/bench)`
 
 interface ScenarioReport {
-  scenario: string
-  kind: Scenario['kind']
-  description: string
+  /** The scenario as run (counts scaled). */
+  scenario: Scenario
   status: 'ok' | 'skipped' | 'failed'
   notes: string[]
   rows: Row[]
   figures?: CrawlFigures | FrontierBenchFigures | StoreBenchFigures
-  counts?: Scenario
 }
 
-function positive (text: string | undefined, fallback: number, flag: string): number {
+function numberOption (text: string | undefined, fallback: number, flag: string): number {
   if (text === undefined) return fallback
   const value = Number(text)
   if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} '${text}' is not a number >= 0`)
@@ -86,8 +84,8 @@ async function main (): Promise<void> {
   }
   // Every child inherits it: nothing the bench starts can dial outside 127.0.0.0/8.
   process.env.PEERS_LOOPBACK_ONLY = '1'
-  const scale = positive(values.scale, 1, 'scale')
-  const all = scenarios(positive(values['getaddr-delay-mean'], DEFAULT_GETADDR_DELAY_MEAN_MS, 'getaddr-delay-mean'))
+  const scale = numberOption(values.scale, 1, 'scale')
+  const all = scenarios(numberOption(values['getaddr-delay-mean'], DEFAULT_GETADDR_DELAY_MEAN_MS, 'getaddr-delay-mean'))
   const names = values.scenario?.flatMap((s) => s.split(',')) ?? all.map((s) => s.name)
   const unknown = names.filter((n) => !all.some((s) => s.name === n))
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}: expected ${all.map((s) => s.name).join(', ')}`)
@@ -95,12 +93,12 @@ async function main (): Promise<void> {
   await mkdir(outDir, { recursive: true })
 
   const settings: Omit<CrawlSettings, 'hole'> = {
-    concurrency: positive(values.concurrency, DEFAULT_CONCURRENCY, 'concurrency'),
-    connectTimeoutMs: positive(values['connect-timeout'], DEFAULT_TIMEOUTS.connectMs, 'connect-timeout'),
-    handshakeTimeoutMs: positive(values['handshake-timeout'], DEFAULT_TIMEOUTS.handshakeMs, 'handshake-timeout'),
-    getaddrTimeoutMs: positive(values['getaddr-timeout'], DEFAULT_TIMEOUTS.getaddrMs, 'getaddr-timeout'),
-    retries: positive(values.retries, DEFAULT_RETRIES, 'retries'),
-    seed: positive(values.seed, 1, 'seed'),
+    concurrency: numberOption(values.concurrency, DEFAULT_CONCURRENCY, 'concurrency'),
+    connectTimeoutMs: numberOption(values['connect-timeout'], DEFAULT_TIMEOUTS.connectMs, 'connect-timeout'),
+    handshakeTimeoutMs: numberOption(values['handshake-timeout'], DEFAULT_TIMEOUTS.handshakeMs, 'handshake-timeout'),
+    getaddrTimeoutMs: numberOption(values['getaddr-timeout'], DEFAULT_TIMEOUTS.getaddrMs, 'getaddr-timeout'),
+    retries: numberOption(values.retries, DEFAULT_RETRIES, 'retries'),
+    seed: numberOption(values.seed, 1, 'seed'),
     cpuProfileDir: values['cpu-prof'] ? outDir : undefined
   }
   const hole = await holeIsActive()
@@ -126,7 +124,7 @@ async function main (): Promise<void> {
 }
 
 async function runScenario (scenario: Scenario, settings: CrawlSettings, context: { scale: number, defaultConcurrency: boolean }): Promise<ScenarioReport> {
-  const report: ScenarioReport = { scenario: scenario.name, kind: scenario.kind, description: scenario.description, status: 'ok', notes: [], rows: [], counts: scenario }
+  const report: ScenarioReport = { scenario, status: 'ok', notes: [], rows: [] }
   if (context.scale !== 1) report.notes.push(`counts scaled by ${context.scale}: the targets are for the full scenario`)
   try {
     if (scenario.kind === 'crawl') {
@@ -245,4 +243,10 @@ async function runInProcess<T> (args: string[]): Promise<T> {
   return JSON.parse(stdout) as T
 }
 
-await main()
+try {
+  await main()
+} catch (err) {
+  // Bad options and failed set-up: one line, no stack.
+  process.stderr.write(`bench: ${(err as Error).message}\n`)
+  process.exitCode = 2
+}

@@ -9,7 +9,7 @@ import type { Endpoint, FailureReason } from '../../../src/contract.js'
 import { MAX_ADDR_ENTRIES, MAX_ADDRV2_ADDR_BYTES, PROTOCOL_VERSION } from '../params.js'
 import { unmapIPv4 } from '../session.js'
 import { BIP155, checksum, encodeFrame, encodePayload, FrameParser, HEADER_BYTES, Writer, type BitcoinMessage, type NetAddress, type VersionPayload } from '../wire/index.js'
-import type { NodeBehaviour, SimNode } from './node.js'
+import { CORE_SERVICES, type NodeBehaviour, type SimNode } from './node.js'
 import { deriveSeed, seededRandom } from './random.js'
 
 export const HOSTILE_KINDS = [
@@ -21,7 +21,7 @@ export const HOSTILE_KINDS = [
   'verack-before-version', // verack first, then version and verack
   'huge-user-agent', // version whose user agent length is 2^64-1
   'lying-addr-count', // handshake, then addr messages whose counts exceed their entries
-  'addr-flood', // version, hundreds of full addr messages, verack, then another full answer
+  'addr-flood', // version, hundreds of full addr messages, verack, then a gossip-sized flood and a full answer
   'bad-addrv2', // handshake, then addrv2 with oversized lengths and unknown network ids
   'garbage', // random bytes
   'reset-mid-message', // half a version, then a TCP reset
@@ -30,6 +30,9 @@ export const HOSTILE_KINDS = [
   'bad-advertiser' // handshake, then non-routable, duplicate and self addresses
 ] as const
 export type HostileKind = typeof HOSTILE_KINDS[number]
+
+/** Entries per message of the addr flood's gossip-sized part (the session waits on through messages of up to 10). */
+export const GOSSIP_SIZE = 10
 
 /**
  * What a crawler that treats peers as Bitcoin Core does should conclude about each kind:
@@ -60,6 +63,8 @@ export interface HostileOptions {
   dripMs?: number
   /** 'addr-flood': full messages sent before verack. Default 300. */
   floodMessages?: number
+  /** 'addr-flood': messages of GOSSIP_SIZE entries sent after getaddr, before the answer. Default 400. */
+  floodGossipMessages?: number
   /** 'addr-flood': first octet of its addresses (public, outside every test's --only-cidr). Default 11. */
   floodFirstOctet?: number
   /** 'bad-advertiser' and 'bad-addrv2': real peers to mention among the junk (asked at getaddr time). */
@@ -70,7 +75,6 @@ export interface HostileOptions {
 
 export interface HostileStats {
   connections: number
-  bytesWritten: number
   /** Hostile writes: flood messages, batches of 256 pings, drip bytes, broken frames. */
   hostileWrites: number
   /** ms from accepting each connection to its close. */
@@ -96,7 +100,7 @@ export function hostileUserAgent (kind: HostileKind): string {
 }
 
 export function hostileBehaviour (kind: HostileKind, options: HostileOptions = {}): HostileBehaviour {
-  const stats: HostileStats = { connections: 0, bytesWritten: 0, hostileWrites: 0, connectionMs: [] }
+  const stats: HostileStats = { connections: 0, hostileWrites: 0, connectionMs: [] }
   return {
     kind,
     reachable: HOSTILE_VERDICTS[kind] === 'reachable',
@@ -144,9 +148,7 @@ class HostileConnection {
   }
 
   write (bytes: Uint8Array): boolean {
-    if (!this.open) return false
-    this.stats.bytesWritten += bytes.length
-    return this.socket.write(bytes)
+    return this.open && this.socket.write(bytes)
   }
 
   /** Write respecting backpressure; false once the crawler has gone. */
@@ -164,8 +166,21 @@ class HostileConnection {
     })
   }
 
+  /** A valid version from this peer, with any fields replaced. */
   version (overrides: Partial<VersionPayload> = {}): VersionPayload {
-    return versionPayload(this.userAgent, { addrRecv: { services: 0n, host: unmapIPv4(this.socket.remoteAddress ?? '::'), port: this.socket.remotePort ?? 0 }, ...overrides })
+    return {
+      version: PROTOCOL_VERSION,
+      services: CORE_SERVICES,
+      timestamp: BigInt(Math.floor(Date.now() / 1000)),
+      addrRecv: { services: 0n, host: unmapIPv4(this.socket.remoteAddress ?? '::'), port: this.socket.remotePort ?? 0 },
+      addrFrom: { services: 0n, host: '::', port: 0 },
+      // Never the crawler's random nonce in practice: a fixed pattern.
+      nonce: 0x5a5a5a5a5a5a5a5an,
+      userAgent: this.userAgent,
+      startHeight: 100,
+      relay: false,
+      ...overrides
+    }
   }
 
   /** What an honest node answers to the crawler's version. */
@@ -176,24 +191,8 @@ class HostileConnection {
   }
 }
 
-export function versionPayload (userAgent: string, overrides: Partial<VersionPayload> = {}): VersionPayload {
-  return {
-    version: PROTOCOL_VERSION,
-    services: 0x409n,
-    timestamp: BigInt(Math.floor(Date.now() / 1000)),
-    addrRecv: { services: 0n, host: '::', port: 0 },
-    addrFrom: { services: 0n, host: '::', port: 0 },
-    // Never the crawler's random nonce in practice: a fixed pattern.
-    nonce: 0x5a5a5a5a5a5a5a5an,
-    userAgent,
-    startHeight: 100,
-    relay: false,
-    ...overrides
-  }
-}
-
 /** A frame with any header fields, valid or not. */
-export function rawFrame (magic: Uint8Array, command: string, payload: Uint8Array, header: { length?: number, checksum?: Uint8Array } = {}): Uint8Array {
+function rawFrame (magic: Uint8Array, command: string, payload: Uint8Array, header: { length?: number, checksum?: Uint8Array } = {}): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + payload.length)
   const view = new DataView(frame.buffer)
   frame.set(magic, 0)
@@ -302,28 +301,33 @@ const BEHAVIOURS: Record<HostileKind, (peer: HostileConnection) => void> = {
   'addr-flood': (peer) => {
     const first = peer.options.floodFirstOctet ?? 11
     let next = Math.floor(peer.random() * 0x100000)
-    const fullMessage = (): Uint8Array => {
+    const addrMessage = (entries: number): Uint8Array => {
       const addresses: NetAddress[] = []
-      for (let i = 0; i < MAX_ADDR_ENTRIES; i++) {
+      for (let i = 0; i < entries; i++) {
         const n = next++ & 0xffffff
         addresses.push(addrEntry(unixNow(), `${first}.${n >> 16}.${(n >> 8) & 255}.${n & 255}`, 8333))
       }
       return encodeFrame(peer.magic, { command: 'addr', addresses })
     }
+    const flood = async (messages: number, entries: number): Promise<boolean> => {
+      for (let i = 0; i < messages; i++) {
+        peer.stats.hostileWrites++
+        if (!await peer.writeDrained(addrMessage(entries))) return false
+      }
+      return true
+    }
     peer.on('version', () => {
       void (async () => {
         peer.send({ command: 'version', payload: peer.version() })
-        // Before verack: unsolicited, so none of it can pass for the getaddr answer.
-        for (let i = 0; i < (peer.options.floodMessages ?? 300); i++) {
-          peer.stats.hostileWrites++
-          if (!await peer.writeDrained(fullMessage())) return
-        }
-        peer.send({ command: 'verack' })
+        // Before verack: unsolicited, and a crawler (like Core) must ignore all of it.
+        if (await flood(peer.options.floodMessages ?? 300, MAX_ADDR_ENTRIES)) peer.send({ command: 'verack' })
       })()
     })
     peer.on('getaddr', () => {
-      peer.stats.hostileWrites++
-      peer.write(fullMessage())
+      void (async () => {
+        // Messages small enough to pass for gossip, far more entries than a session keeps, then the answer.
+        if (await flood(peer.options.floodGossipMessages ?? 400, GOSSIP_SIZE)) await flood(1, MAX_ADDR_ENTRIES)
+      })()
     })
   },
 
