@@ -53,7 +53,6 @@ export interface PeerInfo {
 
 export interface LearnedAddress {
   endpoint: Endpoint
-  services?: string
   /** The peer's "last seen" time for this address, unix seconds. */
   time?: number
 }

@@ -60,9 +60,10 @@ const mainnetLike: LowerBoundInput = {
 
 test('mainnet-like: socket time over concurrency dominates', () => {
   const b = lowerBound(mainnetLike)
-  // 10,000 * 2000(1 - e^-15) + two sessions each of 20,000 * 5000 and 100 * 10,000
+  // 10,000 * 2000(1 - e^-15) + one session each of 20,000 * 5000 (connect timeouts are not
+  // retried) + two sessions each of 100 * 10,000 (handshake timeouts are)
   const answerWait = 2000 * (1 - Math.exp(-15))
-  near(b.socketMs, 10_000 * answerWait + 200_000_000 + 2_000_000)
+  near(b.socketMs, 10_000 * answerWait + 100_000_000 + 2_000_000)
   near(b.concurrencyBoundMs, b.socketMs / 1000)
   near(b.depthBoundMs, 4 * answerWait)
   // The 30 s cap trims the uncapped 19,575.21 ms by P(max > cap) * mean (memoryless overshoot):
@@ -70,7 +71,7 @@ test('mainnet-like: socket time over concurrency dominates', () => {
   near(b.slowestAnswerBoundMs, 19_575.21 - 6.11, 1e-5)
   // A silent node: 10 s, 10 s backoff, 10 s again.
   assert.equal(b.retryChainBoundMs, 30_000)
-  near(b.lowerBoundMs, 221_999.99, 1e-6)
+  near(b.lowerBoundMs, 121_999.99, 1e-6)
 })
 
 test('without the timeout addresses the retries or the slowest answer dominate', () => {
@@ -82,9 +83,11 @@ test('without the timeout addresses the retries or the slowest answer dominate',
   near(withoutRetries.lowerBoundMs, withoutRetries.slowestAnswerBoundMs)
 })
 
-test('three retries back off 10, 20 and 40 s', () => {
-  const b = lowerBound({ ...mainnetLike, retries: 3, population: { ...mainnetLike.population, silent: 0 } })
-  assert.equal(b.retryChainBoundMs, 4 * 5000 + 70_000)
+test('three retries back off 10, 20 and 40 s; a connect timeout is tried once', () => {
+  const b = lowerBound({ ...mainnetLike, retries: 3 })
+  assert.equal(b.retryChainBoundMs, 4 * 10_000 + 70_000)
+  const onlyConnectTimeouts = lowerBound({ ...mainnetLike, retries: 3, population: { ...mainnetLike.population, silent: 0 } })
+  assert.equal(onlyConnectTimeouts.retryChainBoundMs, 5000)
 })
 
 test('no delays, no timeouts: the bound is zero (the crawl is CPU-bound)', () => {

@@ -18,6 +18,19 @@ export interface TransportConfig {
   session?: Pick<SessionConfig, 'gossipMaxEntries' | 'nonce'>
 }
 
+/** Frames without a payload (verack, sendaddrv2, wtxidrelay, getaddr) are the same for every session of a network: encode each once. */
+const fixedFrames = new Map<string, Uint8Array>()
+function fixedFrame (magic: Uint8Array, message: BitcoinMessage): Uint8Array | undefined {
+  if (message.command !== 'verack' && message.command !== 'sendaddrv2' && message.command !== 'wtxidrelay' && message.command !== 'getaddr') return undefined
+  const key = `${Buffer.from(magic).toString('hex')}:${message.command}`
+  let frame = fixedFrames.get(key)
+  if (frame === undefined) {
+    frame = encodeFrame(magic, message)
+    fixedFrames.set(key, frame)
+  }
+  return frame
+}
+
 /** Connect, handshake, collect addresses, disconnect. Never throws. */
 export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, config: TransportConfig): Promise<SessionResult> {
   const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, ...config.session })
@@ -87,18 +100,24 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     }
 
     function apply (outputs: readonly SessionOutput[]): void {
-      for (const output of outputs) {
-        if (done) return
-        if (output.kind === 'send') send(output.message)
-        else if (output.kind === 'handshake-complete') arm(timeouts.getaddrMs)
-        else finish()
+      // The handshake's four messages leave in one write, not four.
+      socket.cork()
+      try {
+        for (const output of outputs) {
+          if (done) return
+          if (output.kind === 'send') send(output.message)
+          else if (output.kind === 'handshake-complete') arm(timeouts.getaddrMs)
+          else finish()
+        }
+      } finally {
+        socket.uncork()
       }
     }
 
     function send (message: BitcoinMessage): void {
       let frame: Uint8Array
       try {
-        frame = encodeFrame(magic, message)
+        frame = fixedFrame(magic, message) ?? encodeFrame(magic, message)
       } catch (err) { // only our own fields can fail to encode (an overlong user agent, say)
         apply(session.end('error', describeError(err)))
         return

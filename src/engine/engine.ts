@@ -1,7 +1,7 @@
 // The chain-agnostic discovery engine: a frontier of endpoints, deduplicated by adapter.key,
 // dialed through adapter.runSession with a concurrency limit until every known endpoint has
 // been tried (or the duration ends, or stop() is called). It knows only the adapter contract.
-import { EventEmitter } from 'node:events'
+import { EventEmitter, getEventListeners } from 'node:events'
 import { FAILURE_REASONS, type Adapter, type Endpoint, type Network, type SessionLimits, type SessionResult, type SessionTimeouts } from '../contract.js'
 import { describeError } from '../errors.js'
 import { SKIP_REASONS, type AddressPolicy, type SkipReason } from '../net/policy.js'
@@ -109,6 +109,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private readonly due = new DueHeap(() => this.frontier.dueAt)
   /** One controller per running session: a signal shared by thousands of sessions makes every add and remove of its listener scan them all. */
   private readonly sessionAborts = new Set<AbortController>()
+  /** Controllers of ended sessions, never aborted and with no listener left: reused, since a million sessions would otherwise make a million. */
+  private readonly idleAborts: AbortController[] = []
 
   private inFlight = 0
   private sessions = 0
@@ -233,7 +235,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     this.inFlight++
     this.sessions++
     this.emitSafely('session-start', { endpoint, attempt })
-    const abort = new AbortController()
+    const abort = this.idleAborts.pop() ?? new AbortController()
     this.sessionAborts.add(abort)
     let session: Promise<SessionResult>
     try {
@@ -252,6 +254,10 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       .catch((err: unknown): SessionResult => ({ endpoint, ok: false, reason: 'error', detail: describeError(err), learned: [], addressesReceived: 0 }))
       .then((result) => {
         this.sessionAborts.delete(abort)
+        // An adapter that left its listener behind gets no reuse: the listeners would pile up.
+        if (!abort.signal.aborted && this.idleAborts.length < this.o.concurrency && getEventListeners(abort.signal, 'abort').length === 0) {
+          this.idleAborts.push(abort)
+        }
         this.endSession(i, attempt, result)
       })
       .catch((err: unknown) => this.fail(err))

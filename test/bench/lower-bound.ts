@@ -1,6 +1,7 @@
 // The fastest any crawler could finish a scenario, computed from the scenario's counts, the
 // crawl's timeouts and concurrency, and the simulated getaddr delays. docs/bench.md derives
 // each term; test/bench-lower-bound.test.ts checks them against hand-computed values.
+import { TRANSIENT_FAILURES } from '../../src/engine/defaults.js'
 
 export interface Population {
   /** Nodes that complete the handshake and answer getaddr. */
@@ -21,7 +22,7 @@ export interface LowerBoundInput {
   connectTimeoutMs: number
   handshakeTimeoutMs: number
   getaddrTimeoutMs: number
-  /** Extra sessions after a transient failure (connect or handshake timeout). */
+  /** Extra sessions after a transient failure (the engine's TRANSIENT_FAILURES decide which timeouts). */
   retries: number
   /** Wait before the first retry; each later one waits twice as long (the engine's backoff). */
   retryBackoffMs: number
@@ -72,16 +73,23 @@ export function expectedSlowestWaitMs (n: number, meanMs: number, capMs: number)
 export function lowerBound (input: LowerBoundInput): LowerBound {
   const { population: p } = input
   const answerWaitMs = expectedCappedWaitMs(input.getaddrDelayMeanMs, input.getaddrTimeoutMs)
-  const attempts = 1 + input.retries
+  // Each kind of timeout is tried again only if the engine retries it.
+  const attemptsAfter = (reason: 'connect-timeout' | 'handshake-timeout'): number => TRANSIENT_FAILURES.has(reason) ? 1 + input.retries : 1
+  const connectAttempts = attemptsAfter('connect-timeout')
+  const handshakeAttempts = attemptsAfter('handshake-timeout')
   const socketMs =
     p.reachable * answerWaitMs +
-    attempts * p.connectTimeouts * input.connectTimeoutMs +
-    attempts * p.silent * input.handshakeTimeoutMs
+    connectAttempts * p.connectTimeouts * input.connectTimeoutMs +
+    handshakeAttempts * p.silent * input.handshakeTimeoutMs
   const concurrencyBoundMs = socketMs / input.concurrency
   const depthBoundMs = input.discoveryDepth * answerWaitMs
   const slowestAnswerBoundMs = expectedSlowestWaitMs(p.reachable, input.getaddrDelayMeanMs, input.getaddrTimeoutMs)
-  const longestTimeoutMs = Math.max(p.connectTimeouts > 0 ? input.connectTimeoutMs : 0, p.silent > 0 ? input.handshakeTimeoutMs : 0)
-  const retryChainBoundMs = longestTimeoutMs === 0 ? 0 : attempts * longestTimeoutMs + input.retryBackoffMs * (2 ** input.retries - 1)
+  const chainMs = (count: number, attempts: number, timeoutMs: number): number =>
+    count === 0 ? 0 : attempts * timeoutMs + input.retryBackoffMs * (2 ** (attempts - 1) - 1)
+  const retryChainBoundMs = Math.max(
+    chainMs(p.connectTimeouts, connectAttempts, input.connectTimeoutMs),
+    chainMs(p.silent, handshakeAttempts, input.handshakeTimeoutMs)
+  )
   return {
     socketMs,
     concurrencyBoundMs,

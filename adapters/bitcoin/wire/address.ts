@@ -245,19 +245,19 @@ export function readAddrV2 (r: Reader): NetAddress | undefined {
   }
   const addr = r.bytes(length, 'addrv2 address')
   const port = r.u16be('addrv2 port')
-  const parsed = classifyAddrV2(network, addr)
-  return parsed === undefined ? undefined : { time, services, ...parsed, port }
-}
-
-function classifyAddrV2 (network: number, addr: Uint8Array): { type: AddressType, host: string } | undefined {
+  // Built in one object literal per case: this runs for every advertised address.
   switch (network) {
-    case BIP155.ipv4: return { type: 'ipv4', host: formatIPv4(addr) }
-    // IPv4-mapped, TORv2-in-IPv6 and internal prefixes are not real IPv6 (BIP155, Core).
-    case BIP155.ipv6: return hasPrefix(addr, IPV4_MAPPED_PREFIX) ? undefined : classifyLegacyIp(addr)
-    case BIP155.torv3: return { type: 'onion', host: onionFromPubkey(addr) }
-    case BIP155.i2p: return { type: 'i2p', host: i2pFromHash(addr) }
-    case BIP155.cjdns: return addr[0] === 0xfc ? { type: 'cjdns', host: formatIPv6(addr) } : undefined
-    case BIP155.yggdrasil: return { type: 'yggdrasil', host: formatIPv6(addr) }
+    case BIP155.ipv4: return { time, services, type: 'ipv4', host: formatIPv4(addr), port }
+    case BIP155.ipv6: {
+      // IPv4-mapped, TORv2-in-IPv6 and internal prefixes are not real IPv6 (BIP155, Core).
+      if (hasPrefix(addr, IPV4_MAPPED_PREFIX)) return undefined
+      const ip = classifyLegacyIp(addr)
+      return ip === undefined ? undefined : { time, services, type: ip.type, host: ip.host, port }
+    }
+    case BIP155.torv3: return { time, services, type: 'onion', host: onionFromPubkey(addr), port }
+    case BIP155.i2p: return { time, services, type: 'i2p', host: i2pFromHash(addr), port }
+    case BIP155.cjdns: return addr[0] === 0xfc ? { time, services, type: 'cjdns', host: formatIPv6(addr), port } : undefined
+    case BIP155.yggdrasil: return { time, services, type: 'yggdrasil', host: formatIPv6(addr), port }
     default: return undefined // TORv2 (dead) and networks we do not know
   }
 }
