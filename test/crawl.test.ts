@@ -147,3 +147,33 @@ test('Ctrl-C: stops, saves, exports and exits 0; a second Ctrl-C exits 130 leavi
     await simnet.stop()
   }
 })
+
+test('--continuous revisits reachable peers on --revisit-interval until --duration ends', async () => {
+  const simnet = new Simnet({ nodes: 5, basePort: 0, seed: 12, knownPerNode: 60 })
+  await simnet.start()
+  try {
+    const db = join(dir, 'continuous.json')
+    const seeds = simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)])
+    const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--no-export',
+      '--getaddr-timeout', '300', '--continuous', '--revisit-interval', '1', '--duration', '3.5', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const summary = JSON.parse(r.stdout) as Record<string, unknown>
+    assert.equal(summary.stoppedBy, 'duration')
+    const store = await openStore(db, { mode: 'read' })
+    const truth = simnet.truth().map(formatEndpoint).sort()
+    const records = store.peers('regtest').filter(isReachable)
+    assert.deepEqual(records.map(formatEndpoint).sort(), truth)
+    // Visited at about 0 s, then every second after each visit ends: at least three visits in 3.5 s.
+    for (const p of records) assert.ok(p.successes >= 3, `${formatEndpoint(p)} visited ${p.successes} times`)
+    assert.ok((summary.sessions as number) >= 3 * truth.length)
+  } finally {
+    await simnet.stop()
+  }
+})
+
+test('--revisit-interval must be a positive number', async () => {
+  const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', '--seed', '127.0.0.1:1', ...LOOPBACK, '--continuous', '--revisit-interval', 'soon'])
+  assert.equal(r.code, 2)
+  assert.equal(r.stderr.trim().split('\n').length, 1)
+  assert.match(r.stderr, /--revisit-interval 'soon' is not valid/)
+})

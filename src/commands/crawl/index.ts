@@ -6,7 +6,7 @@ import { PeersCommand } from '../../base-command.js'
 import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
 import {
-  DEFAULT_CONCURRENCY, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_TIMEOUTS
+  DEFAULT_CONCURRENCY, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_MS, DEFAULT_REVISIT_MS, DEFAULT_TIMEOUTS
 } from '../../engine/defaults.js'
 import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
 import { exportNetwork } from '../../export/export.js'
@@ -31,7 +31,9 @@ const NUMBER_FLAGS = {
   retries: { summary: 'Extra tries after a transient failure (timeout, reset).', min: 0, max: 10, integer: true, default: DEFAULT_RETRIES },
   'max-endpoints': { summary: 'Endpoints held in memory at most; more are counted and dropped.', min: 1, integer: true, default: DEFAULT_MAX_ENDPOINTS },
   duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, integer: false },
-  'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, integer: false, default: 5 }
+  'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, integer: false, default: 5 },
+  'revisit-interval': { summary: 'With --continuous: visit each reachable peer again after this many seconds.', min: 1, integer: false, default: DEFAULT_REVISIT_MS / 1000 },
+  'retry-interval': { summary: 'With --continuous: try a failed endpoint again after this many seconds.', min: 1, integer: false, default: DEFAULT_RETRY_MS / 1000 }
 } satisfies Record<string, NumberSpec>
 type NumberFlag = keyof typeof NUMBER_FLAGS
 type Numbers = { [K in NumberFlag]: typeof NUMBER_FLAGS[K] extends { default: number } ? number : number | undefined }
@@ -88,6 +90,7 @@ export default class Crawl extends PeersCommand {
   static override examples = [
     '<%= config.bin %> crawl bitcoin --net signet',
     '<%= config.bin %> crawl bitcoin --net mainnet --concurrency 2000 --duration 600',
+    '<%= config.bin %> crawl bitcoin --net testnet4 --continuous --revisit-interval 300',
     '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8'
   ]
 
@@ -152,6 +155,8 @@ export default class Crawl extends PeersCommand {
         maxEndpoints: n['max-endpoints'],
         durationMs: n.duration === undefined ? undefined : n.duration * 1000,
         continuous: flags.continuous,
+        revisitMs: n['revisit-interval'] * 1000,
+        retryMs: n['retry-interval'] * 1000,
         userAgent: `/peers:${this.config.version}/`,
         known: new Set(previous.map((r) => adapter.key(r)))
       })
