@@ -2,26 +2,19 @@
 // checking stdout, stderr and the exit code.
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { MmdbWriter } from '../src/asn/mmdb-writer.js'
 import { USUAL_ASN_DB_PLACES } from '../src/asn/lookup.js'
+import { runCli, type CliOutcome } from './helpers/cli.js'
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-interface Run { code: number, stdout: string, stderr: string }
+type Run = CliOutcome
 
+/** The CLI in `cwd`, where no ASN database of the checkout is found; PEERS_ASN_DB only when given. */
 async function peers (args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
-  if (options.env?.PEERS_ASN_DB === undefined) delete env.PEERS_ASN_DB
-  const run = await new Promise<Run>((resolveRun) => {
-    execFile(process.execPath, [join(repoRoot, 'bin/dev.js'), ...args], { cwd: options.cwd, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolveRun({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
-  })
+  const run = await runCli(args, { cwd: options.cwd, env: { PEERS_ASN_DB: undefined, ...options.env } })
   if (/command asn:\S+ not found/.test(run.stderr)) assert.fail(`oclif found no asn commands: ${run.stderr.split('\n')[0]}`)
   return run
 }

@@ -3,7 +3,7 @@
 // crawl on a store in use; a corrupt or truncated store.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,10 +16,10 @@ import { openStore } from '../src/store/store.js'
 import { isReachable, type PeerStore } from '../src/store/types.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
 import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
+import { startCli, type CliOutcome } from './helpers/cli.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
-const CLI = ['--import', 'tsx', 'bin/dev.js']
 const NET = 'regtest'
 const KILLS = 20
 /** The first kills count from the spawn (deaths while starting, opening the store, taking the lock); the rest from the first dial. */
@@ -49,7 +49,7 @@ interface Crawl {
   handshakes: Array<{ endpoint: string, at: number }>
   /** Resolves when the crawl logs that it starts dialing (or exits first). */
   dialing: Promise<void>
-  done: Promise<{ code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }>
+  done: Promise<CliOutcome>
 }
 
 function crawlArgs (db: string, extra: string[] = []): string[] {
@@ -59,33 +59,23 @@ function crawlArgs (db: string, extra: string[] = []): string[] {
 }
 
 function start (args: string[]): Crawl {
-  const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
   const handshakes: Crawl['handshakes'] = []
-  let stdout = ''
-  let stderr = ''
-  let partial = ''
   let startedDialing = (): void => {}
   const dialing = new Promise<void>((resolve) => { startedDialing = resolve })
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => {
-    const text = d.toString()
-    stderr += text
-    const lines = (partial + text).split('\n')
-    partial = lines.pop() ?? ''
-    for (const line of lines) {
-      if (/ crawling bitcoin /.test(line)) startedDialing()
-      const m = /successful handshake with (\S+) /.exec(line)
-      if (m !== null) handshakes.push({ endpoint: m[1], at: performance.now() })
+  let scanned = 0 // stderr before this offset has been read, whole lines only
+  const run = startCli(args, {
+    onStderr: (stderr) => {
+      const end = stderr.lastIndexOf('\n') + 1
+      for (const line of stderr.slice(scanned, end).split('\n')) {
+        if (/ crawling bitcoin /.test(line)) startedDialing()
+        const m = /successful handshake with (\S+) /.exec(line)
+        if (m !== null) handshakes.push({ endpoint: m[1], at: performance.now() })
+      }
+      scanned = Math.max(scanned, end)
     }
   })
-  const done = new Promise<Awaited<Crawl['done']>>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      startedDialing()
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
-  return { child, handshakes, dialing, done }
+  run.done.then(startedDialing, startedDialing)
+  return { child: run.child, handshakes, dialing, done: run.done }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

@@ -2,7 +2,6 @@
 // on loopback addresses this test starts.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,27 +9,9 @@ import { Simnet } from '../adapters/bitcoin/simnet/index.js'
 import { formatEndpoint } from '../src/net/endpoint.js'
 import { openStore } from '../src/store/store.js'
 import { isReachable } from '../src/store/types.js'
+import { runCli } from './helpers/cli.js'
 
-const CLI = ['bin/dev.js']
 const LOOPBACK = ['--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8']
-
-interface Outcome { code: number | null, stdout: string, stderr: string }
-
-/** Run the CLI; `onStderr` sees stderr as it arrives (to time signals). */
-function cli (args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      onStderr?.(stderr, child)
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 let dir: string
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'peers-crawl-')) })
@@ -43,7 +24,7 @@ test('crawls a simulated network: the store holds exactly the reachable nodes, J
     const db = join(dir, 'full.json')
     const out = join(dir, 'out')
     const seeds = simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)])
-    const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--out', out,
+    const r = await runCli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--out', out,
       '--handshake-timeout', '1500', '--getaddr-timeout', '5000', '--retries', '0', '--log-level', 'debug', '--json'])
     assert.equal(r.code, 0, r.stderr)
     const summary = JSON.parse(r.stdout) as Record<string, unknown>
@@ -91,13 +72,13 @@ test('bad flags: one line on stderr, exit 2, nothing dialed', async () => {
   ]
   for (const [args, message] of cases) {
     const net = args.includes('--net') ? [] : ['--net', 'regtest']
-    const r = await cli(['crawl', 'bitcoin', ...net, ...args, '--db', db])
+    const r = await runCli(['crawl', 'bitcoin', ...net, ...args, '--db', db])
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
     assert.match(r.stderr, message)
     assert.equal(r.stdout, '')
   }
-  const unknown = await cli(['crawl', 'dogecoin'])
+  const unknown = await runCli(['crawl', 'dogecoin'])
   assert.equal(unknown.code, 2)
   assert.equal(unknown.stderr.trimEnd().split('\n').length, 1, unknown.stderr)
 })
@@ -112,12 +93,12 @@ test('Ctrl-C: stops, saves, exports and exits 0; a second Ctrl-C exits 130 leavi
     const args = ['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--out', join(dir, 'out-sigint'), '--json']
     // Signal once sessions are past their handshakes and waiting for the held-back answers.
     let sent = false
-    const first = await cli(args, (text, child) => {
+    const first = await runCli(args, { onStderr: (text, child) => {
       if (!sent && /crawling bitcoin regtest/.test(text)) {
         sent = true
         setTimeout(() => child.kill('SIGINT'), 500)
       }
-    })
+    } })
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stderr, /SIGINT: stopping/)
     const summary = JSON.parse(first.stdout) as Record<string, unknown>
@@ -130,7 +111,7 @@ test('Ctrl-C: stops, saves, exports and exits 0; a second Ctrl-C exits 130 leavi
     assert.ok(summary.export !== null)
 
     let signals = 0
-    const second = await cli(args, (text, child) => {
+    const second = await runCli(args, { onStderr: (text, child) => {
       if (signals === 0 && /crawling bitcoin regtest/.test(text)) {
         signals++
         setTimeout(() => child.kill('SIGINT'), 500)
@@ -138,7 +119,7 @@ test('Ctrl-C: stops, saves, exports and exits 0; a second Ctrl-C exits 130 leavi
         signals++
         child.kill('SIGINT')
       }
-    })
+    } })
     assert.equal(second.code, 130, second.stderr)
     assert.match(second.stderr, /SIGINT again: exiting now/)
     const reopened = await openStore(db, { mode: 'read' })
@@ -154,7 +135,7 @@ test('--continuous revisits reachable peers on --revisit-interval until --durati
   try {
     const db = join(dir, 'continuous.json')
     const seeds = simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)])
-    const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--no-export',
+    const r = await runCli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--no-export',
       '--getaddr-timeout', '300', '--continuous', '--revisit-interval', '1', '--duration', '3.5', '--json'])
     assert.equal(r.code, 0, r.stderr)
     const summary = JSON.parse(r.stdout) as Record<string, unknown>
@@ -172,7 +153,7 @@ test('--continuous revisits reachable peers on --revisit-interval until --durati
 })
 
 test('--revisit-interval must be a positive number', async () => {
-  const r = await cli(['crawl', 'bitcoin', '--net', 'regtest', '--seed', '127.0.0.1:1', ...LOOPBACK, '--continuous', '--revisit-interval', 'soon'])
+  const r = await runCli(['crawl', 'bitcoin', '--net', 'regtest', '--seed', '127.0.0.1:1', ...LOOPBACK, '--continuous', '--revisit-interval', 'soon'])
   assert.equal(r.code, 2)
   assert.equal(r.stderr.trim().split('\n').length, 1)
   assert.match(r.stderr, /--revisit-interval 'soon' is not valid/)

@@ -4,7 +4,6 @@
 // keep each session within its caps, and never dial a non-routable address it was given.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,11 +14,11 @@ import { openStore } from '../src/store/store.js'
 import { isReachable, type PeerRecord } from '../src/store/types.js'
 import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
+import { runCli } from './helpers/cli.js'
 import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, type HostileBehaviour } from '../adapters/bitcoin/simnet/hostile.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
-const CLI = ['--import', 'tsx', 'bin/dev.js']
 const NET = 'regtest'
 const HANDSHAKE_MS = 1500
 const GETADDR_MS = 1500
@@ -57,18 +56,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function crawl (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
 function only (kind: string): Endpoint {
   const [endpoint] = simnet.endpointsOf(kind)
   assert.ok(endpoint !== undefined, `no ${kind} node`)
@@ -84,7 +71,7 @@ test('a crawl with every hostile peer mixed in finishes, finds every honest node
   const hostile = [...behaviours.map((b) => only(b.kind)), only('wrong-network'), only('close-immediately')]
   // Every hostile peer is also a seed: the crawl dials each exactly once, however the honest nodes' samples fall.
   const seeds = [...simnet.seeds(), ...hostile].flatMap((e) => ['--seed', formatEndpoint(e)])
-  const r = await crawl(['crawl', 'bitcoin', '--net', NET, ...seeds, '--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8',
+  const r = await runCli(['crawl', 'bitcoin', '--net', NET, ...seeds, '--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8',
     '--db', db, '--out', join(dir, 'out'), '--no-export', '--json', '--retries', '0', '--connect-timeout', '1000',
     '--handshake-timeout', String(HANDSHAKE_MS), '--getaddr-timeout', String(GETADDR_MS), '--checkpoint-interval', '1'])
   assert.equal(r.code, 0, r.stderr)

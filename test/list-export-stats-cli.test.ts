@@ -1,45 +1,16 @@
 // The reading commands as a user runs them: a real process, real stdout, stderr and exit code.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Endpoint, SessionResult } from '../src/contract.js'
 import { openStore } from '../src/store/store.js'
+import { runCli, type CliOutcome } from './helpers/cli.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// Commands load from src/commands through tsx (what bin/dev.js intends); the process runs
-// in an empty directory so no ASN database or store of the checkout is picked up.
-const RUNNER = `
-import { Config, flush, handle } from ${JSON.stringify(import.meta.resolve('@oclif/core'))}
-import { readFileSync } from 'node:fs'
-const root = ${JSON.stringify(ROOT)}
-const pjson = JSON.parse(readFileSync(root + '/package.json', 'utf8'))
-pjson.oclif.commands = './src/commands'
-try {
-  const config = await Config.load({ root, pjson })
-  await config.runCommand(process.argv[1], process.argv.slice(2))
-  await flush()
-} catch (err) {
-  await handle(err)
-}
-`
-
-interface CliResult { code: number | null, stdout: string, stderr: string }
-
-async function peers (args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
-  delete env.PEERS_ASN_DB
-  if (options.env?.PEERS_DB === undefined) delete env.PEERS_DB
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', RUNNER, ...args], { cwd: options.cwd, env })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
+/** The CLI in `cwd` (an empty directory, so no ASN database or store of the checkout is picked up); PEERS_DB only when given. */
+function peers (args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<CliOutcome> {
+  return runCli(args, { cwd: options.cwd, env: { PEERS_ASN_DB: undefined, PEERS_DB: undefined, ...options.env } })
 }
 
 function ep (host: string, port = 8333): Endpoint {
@@ -73,7 +44,7 @@ async function makeStore (): Promise<{ dir: string, db: string }> {
   return { dir, db }
 }
 
-function assertOneLineError (r: CliResult, code: number, pattern: RegExp): void {
+function assertOneLineError (r: CliOutcome, code: number, pattern: RegExp): void {
   assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`)
   assert.equal(r.stdout, '')
   assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`)

@@ -1,21 +1,13 @@
 // `peers simnet`: prints its seeds and the crawl command at once, serves until SIGINT.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { startCli, type CliRun } from '../helpers/cli.js'
 import { describe, it } from 'node:test'
 import { bitcoinAdapter } from '../../adapters/bitcoin/index.js'
 import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
 
 const regtest = BITCOIN_NETWORKS.find((n) => n.id === 'regtest')!
 
-function start (args: string[]): { child: ReturnType<typeof spawn>, stdout: () => string, stderr: () => string, exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['bin/dev.js', 'simnet', ...args], { env: { ...process.env, PEERS_LOOPBACK_ONLY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr?.on('data', (c: Buffer) => { err += c.toString() })
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-  return { child, stdout: () => out, stderr: () => err, exit }
-}
+const start = (args: string[]): CliRun => startCli(['simnet', ...args])
 
 async function until<T> (probe: () => T | undefined, ms: number): Promise<T> {
   const deadline = Date.now() + ms
@@ -49,13 +41,13 @@ describe('peers simnet', () => {
     assert.equal(r.ok, true)
 
     run.child.kill('SIGINT')
-    assert.equal(await run.exit, 0)
+    assert.equal((await run.done).code, 0)
     assert.match(run.stderr(), /simnet stopped: 1 connections, 1 handshakes/)
   })
 
   it('rejects a bad count in one line with exit code 2', async () => {
     const run = start(['--nodes', '0'])
-    assert.equal(await run.exit, 2)
+    assert.equal((await run.done).code, 2)
     assert.equal(run.stderr().trim(), "peers: [PEERS_USAGE] --nodes '0' is not valid: expected an integer >= 1")
   })
 })

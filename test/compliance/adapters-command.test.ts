@@ -1,39 +1,11 @@
 // `peers adapters` lists every adapter in the registry, as a user runs it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { adapters } from '../../adapters/index.js'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-// Commands load from src/commands through tsx, as bin/dev.js intends.
-const RUNNER = `
-import { Config, flush, handle } from ${JSON.stringify(import.meta.resolve('@oclif/core'))}
-import { readFileSync } from 'node:fs'
-const root = ${JSON.stringify(ROOT)}
-const pjson = JSON.parse(readFileSync(root + '/package.json', 'utf8'))
-pjson.oclif.commands = './src/commands'
-try {
-  const config = await Config.load({ root, pjson })
-  await config.runCommand(process.argv[1], process.argv.slice(2))
-  await flush()
-} catch (err) {
-  await handle(err)
-}
-`
-
-async function peers (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', RUNNER, ...args], { cwd: ROOT, env: process.env })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
+import { runCli } from '../helpers/cli.js'
 
 test('peers adapters --json lists every registered adapter and network', async () => {
-  const { code, stdout, stderr } = await peers(['adapters', '--json'])
+  const { code, stdout, stderr } = await runCli(['adapters', '--json'])
   assert.equal(code, 0, stderr)
   const out = JSON.parse(stdout) as { adapters: Array<{ name: string, status: string, missing?: string, networks: Array<{ id: string, name: string, defaultPort: number }> }> }
   assert.deepEqual(out.adapters.map((a) => a.name), adapters.map((a) => a.name))
@@ -50,7 +22,7 @@ test('peers adapters --json lists every registered adapter and network', async (
 })
 
 test('peers adapters prints one line per network, the default marked', async () => {
-  const { code, stdout, stderr } = await peers(['adapters'])
+  const { code, stdout, stderr } = await runCli(['adapters'])
   assert.equal(code, 0, stderr)
   const lines = stdout.trim().split('\n')
   assert.match(lines[0], /^ADAPTER\s+STATUS\s+NETWORK\s+ID\s+PORT\s+DESCRIPTION$/)
