@@ -2,25 +2,22 @@ import { Flags } from '@oclif/core'
 import { Simnet, type SimnetOptions } from '../../adapters/bitcoin/simnet/index.js'
 import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
 import { PeersCommand } from '../base-command.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../number-flags.js'
 import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
 
-interface CountSpec { summary: string, min: number, max?: number, default?: number, required?: boolean }
-
-// Parsed after oclif's parse, as in crawl: a bad number gives one line, not oclif's block.
+// Parsed after oclif's parse (src/number-flags.ts): a bad number is one line.
 const COUNT_FLAGS = {
-  nodes: { summary: 'Honest nodes: reachable, answering like Bitcoin Core.', min: 1, required: true },
-  refused: { summary: 'Addresses nobody listens on (the dial is refused).', min: 0, default: 0 },
-  silent: { summary: 'Nodes that accept and never speak.', min: 0, default: 0 },
-  'wrong-network': { summary: 'Nodes of another network (another magic).', min: 0, default: 0 },
-  'close-immediately': { summary: 'Nodes that accept and close at once.', min: 0, default: 0 },
-  hole: { summary: 'Addresses in 127.9.0.0/16: dials time out under `HOLE=1 netns-run`, are refused elsewhere.', min: 0, default: 0 },
-  'getaddr-delay': { summary: 'Mean delay of the getaddr answer, ms (exponential, like Core\'s trickle); 0 answers at once.', min: 0, default: 0 },
-  seed: { summary: 'PRNG seed: the same seed gives the same network.', min: 0, max: 0xffffffff, default: 1 },
-  port: { summary: 'Port of every node (default: the network\'s); 0 gives each node one from the OS.', min: 0, max: 65535 }
-} satisfies Record<string, CountSpec>
-type CountFlag = keyof typeof COUNT_FLAGS
-type Counts = { [K in CountFlag]: typeof COUNT_FLAGS[K] extends { default: number } | { required: true } ? number : number | undefined }
+  nodes: { summary: 'Honest nodes: reachable, answering like Bitcoin Core.', integer: true, min: 1, required: true },
+  refused: { summary: 'Addresses nobody listens on (the dial is refused).', integer: true, min: 0, default: 0 },
+  silent: { summary: 'Nodes that accept and never speak.', integer: true, min: 0, default: 0 },
+  'wrong-network': { summary: 'Nodes of another network (another magic).', integer: true, min: 0, default: 0 },
+  'close-immediately': { summary: 'Nodes that accept and close at once.', integer: true, min: 0, default: 0 },
+  hole: { summary: 'Addresses in 127.9.0.0/16: dials time out under `HOLE=1 netns-run`, are refused elsewhere.', integer: true, min: 0, default: 0 },
+  'getaddr-delay': { summary: 'Mean delay of the getaddr answer, ms (exponential, like Core\'s trickle); 0 answers at once.', integer: true, min: 0, default: 0 },
+  seed: { summary: 'PRNG seed: the same seed gives the same network.', integer: true, min: 0, max: 0xffffffff, default: 1 },
+  port: { summary: 'Port of every node (default: the network\'s); 0 gives each node one from the OS.', integer: true, min: 0, max: 65535 }
+} satisfies Record<string, NumberSpec>
 
 export interface SimnetSummary {
   network: string
@@ -49,18 +46,13 @@ export default class SimnetCommand extends PeersCommand {
   ]
 
   static override flags = {
-    ...Object.fromEntries(Object.entries(COUNT_FLAGS).map(([name, spec]: [string, CountSpec]) => [name, Flags.string({
-      summary: spec.summary,
-      default: spec.default === undefined ? undefined : String(spec.default),
-      required: spec.required,
-      helpValue: '<integer>'
-    })])) as Record<CountFlag, ReturnType<typeof Flags.string>>,
+    ...numberFlags(COUNT_FLAGS),
     net: Flags.string({ options: BITCOIN_NETWORKS.map((n) => n.name), default: 'regtest', summary: 'Bitcoin network whose magic and port the nodes use.' })
   }
 
   async run (): Promise<void> {
     const { flags } = await this.parse(SimnetCommand)
-    const n = parseCounts(flags as Record<CountFlag, string | undefined>)
+    const n = parseNumberFlags(COUNT_FLAGS, flags)
     const log = this.makeLogger(flags)
     const simnet = newSimnet({
       network: flags.net,
@@ -121,20 +113,6 @@ export default class SimnetCommand extends PeersCommand {
     const s = simnet.stats
     log.info(`simnet stopped: ${s.connections} connections, ${s.handshakes} handshakes, ${s.getaddrAnswered} getaddr answered, ${s.pongs} pongs`)
   }
-}
-
-function parseCounts (flags: Record<CountFlag, string | undefined>): Counts {
-  const out: Partial<Record<CountFlag, number>> = {}
-  for (const [name, spec] of Object.entries(COUNT_FLAGS) as Array<[CountFlag, CountSpec]>) {
-    const input = flags[name]
-    if (input === undefined) continue
-    const value = Number(input)
-    if (input.trim() === '' || !Number.isInteger(value) || value < spec.min || (spec.max !== undefined && value > spec.max)) {
-      throw new UsageError(`--${name} '${input}' is not valid: expected an integer ${spec.max === undefined ? `>= ${spec.min}` : `${spec.min}-${spec.max}`}`)
-    }
-    out[name] = value
-  }
-  return out as Counts
 }
 
 /** The simnet's own range checks (too many nodes for their ranges) are the user's to fix. */

@@ -1,8 +1,9 @@
-import { Args, Flags, type Interfaces } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
 import { adapters, getAdapter, getNetwork } from '../../../adapters/index.js'
 import { asnDbFlag } from '../../asn/flags.js'
 import { openAsnLookup } from '../../asn/lookup.js'
 import { PeersCommand } from '../../base-command.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../../number-flags.js'
 import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
 import {
@@ -19,10 +20,7 @@ import { isReachable, type PeerStore, type RunRecord } from '../../store/types.j
 /** Per DNS seed query during bootstrap. */
 const DNS_TIMEOUT_MS = 5000
 
-interface NumberSpec { summary: string, min: number, max?: number, integer: boolean, default?: number }
-
-// Numbers are parsed after oclif's parse: an error thrown inside a flag parser comes out
-// wrapped in oclif's multi-line text, and a bad number should be one line.
+// Parsed after oclif's parse (src/number-flags.ts): a bad number is one line.
 const NUMBER_FLAGS = {
   concurrency: { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true, default: DEFAULT_CONCURRENCY },
   'connect-timeout': { summary: 'TCP connect timeout, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.connectMs },
@@ -35,33 +33,6 @@ const NUMBER_FLAGS = {
   'revisit-interval': { summary: 'With --continuous: visit each reachable peer again after this many seconds.', min: 1, integer: false, default: DEFAULT_REVISIT_MS / 1000 },
   'retry-interval': { summary: 'With --continuous: try a failed endpoint again after this many seconds.', min: 1, integer: false, default: DEFAULT_RETRY_MS / 1000 }
 } satisfies Record<string, NumberSpec>
-type NumberFlag = keyof typeof NUMBER_FLAGS
-type Numbers = { [K in NumberFlag]: typeof NUMBER_FLAGS[K] extends { default: number } ? number : number | undefined }
-
-function numberFlags (): Record<NumberFlag, Interfaces.OptionFlag<string | undefined>> {
-  return Object.fromEntries(Object.entries(NUMBER_FLAGS).map(([name, spec]: [string, NumberSpec]) => [name, Flags.string({
-    summary: spec.summary,
-    default: spec.default === undefined ? undefined : String(spec.default),
-    helpValue: spec.integer ? '<integer>' : '<number>'
-  })])) as Record<NumberFlag, Interfaces.OptionFlag<string | undefined>>
-}
-
-function parseNumbers (flags: Record<NumberFlag, string | undefined>): Numbers {
-  const out: Record<string, number | undefined> = {}
-  for (const [name, spec] of Object.entries(NUMBER_FLAGS) as Array<[NumberFlag, NumberSpec]>) {
-    const input = flags[name]
-    if (input === undefined) continue
-    const value = Number(input)
-    const ok = input.trim() !== '' && Number.isFinite(value) && (!spec.integer || Number.isInteger(value)) &&
-      value >= spec.min && (spec.max === undefined || value <= spec.max)
-    if (!ok) {
-      const range = spec.max === undefined ? `>= ${spec.min}` : `${spec.min}-${spec.max}`
-      throw new UsageError(`--${name} '${input}' is not valid: expected ${spec.integer ? 'an integer' : 'a number'} ${range}`)
-    }
-    out[name] = value
-  }
-  return out as Numbers
-}
 
 export interface CrawlResult extends CrawlSummary {
   adapter: string
@@ -104,7 +75,7 @@ export default class Crawl extends PeersCommand {
     'allow-cidr': Flags.string({ multiple: true, summary: 'Dial this range even though it is non-routable (repeatable), e.g. 127.0.0.0/8 for a simulated network.' }),
     'deny-cidr': Flags.string({ multiple: true, summary: 'Never dial this range (repeatable); wins over --allow-cidr.' }),
     'only-cidr': Flags.string({ multiple: true, summary: 'Dial nothing outside these ranges (repeatable).' }),
-    ...numberFlags(),
+    ...numberFlags(NUMBER_FLAGS),
     continuous: Flags.boolean({ default: false, summary: 'Keep going: revisit reachable peers and retry failed ones until stopped.' }),
     db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
@@ -114,7 +85,7 @@ export default class Crawl extends PeersCommand {
 
   async run (): Promise<CrawlResult> {
     const { args, flags } = await this.parse(Crawl)
-    const n = parseNumbers(flags)
+    const n = parseNumberFlags(NUMBER_FLAGS, flags)
     const log = this.makeLogger(flags)
     const adapter = getAdapter(args.adapter)
     const network = getNetwork(adapter, flags.net ?? adapter.defaultNetwork)
