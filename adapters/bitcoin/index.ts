@@ -4,7 +4,7 @@
 import type { Adapter, Network, SimulationKit } from '../../src/contract.js'
 import { parseHostPort } from '../../src/net/endpoint.js'
 import { bootstrapBitcoin } from './bootstrap.js'
-import { BITCOIN_NETWORKS, type BitcoinNetworkParams } from './params.js'
+import { BITCOIN_NETWORKS, serviceNames, type BitcoinNetworkParams } from './params.js'
 import { peerKey } from './session.js'
 import { startSimulatedPeer } from './simnet/index.js'
 import { runBitcoinSession } from './transport.js'
@@ -26,6 +26,7 @@ export const bitcoinAdapter: Adapter = {
   defaultNetwork: 'mainnet',
   dialableTypes: ['ipv4', 'ipv6'],
   key: peerKey,
+  serviceNames,
   parseEndpoint: (text, network) => parseHostPort(text, network.defaultPort),
   assertCrawlable: () => {},
   async bootstrap (network, options) {

@@ -86,3 +86,23 @@ export const BITCOIN_NETWORKS: readonly BitcoinNetworkParams[] = [
     fixedSeeds: []
   }
 ]
+
+/** Service bits a crawler sees in version messages (Core's protocol.h); bits 24-31 are experimental. */
+export const SERVICE_BITS: ReadonlyArray<[bit: number, name: string]> = [
+  [0, 'NETWORK'], [2, 'BLOOM'], [3, 'WITNESS'], [6, 'COMPACT_FILTERS'], [10, 'NETWORK_LIMITED'], [11, 'P2P_V2']
+]
+
+/** Names of the set service bits, unknown ones as `bit<N>`: '1033' → NETWORK, WITNESS, NETWORK_LIMITED. */
+export function serviceNames (services: string): string[] {
+  let bits: bigint
+  try {
+    bits = BigInt(services)
+  } catch {
+    return []
+  }
+  const names: string[] = []
+  for (let bit = 0; bits >> BigInt(bit) !== 0n; bit++) {
+    if ((bits >> BigInt(bit)) & 1n) names.push(SERVICE_BITS.find(([b]) => b === bit)?.[1] ?? `bit${bit}`)
+  }
+  return names
+}

@@ -37,7 +37,8 @@ export function renderStats (s: NetworkStats, options: { tty: boolean }): string
   })
   asRows.push(...restRow(s.byAsn, 'ASes', 4, 1))
   if (s.byAsn.unknown > 0) asRows.push(['AS?', 'unknown', String(s.byAsn.unknown), percent(s.byAsn.unknownShare)])
-  sections.push(`By autonomous system (top ${s.byAsn.top.length} of ${s.byAsn.distinct})\n${renderTable(asColumns, asRows)}`)
+  const asHeading = s.byAsn.distinct === 0 ? 'By autonomous system (none known: see `peers asn build`)' : `By autonomous system (top ${s.byAsn.top.length} of ${s.byAsn.distinct})`
+  sections.push(`${asHeading}\n${renderTable(asColumns, asRows)}`)
 
   const c = s.concentration
   sections.push(c.ases === null

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonicalIPv6, ipTypeOf } from '../../src/net/endpoint.js'
 import {
-  BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MAX_ADDRV2_ADDR_BYTES, MAX_PAYLOAD, MAX_USER_AGENT, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION
+  BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MAX_ADDRV2_ADDR_BYTES, MAX_PAYLOAD, MAX_USER_AGENT, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, serviceNames
 } from '../../adapters/bitcoin/params.js'
 import { decodePayload, encodePayload, hashFromI2p, pubkeyFromOnion } from '../../adapters/bitcoin/wire/index.js'
 
@@ -62,4 +62,12 @@ for (const id of ['mainnet', 'testnet3', 'testnet4', 'signet']) {
 
 test('regtest has no fixed seeds', () => {
   assert.deepEqual(byId('regtest').fixedSeeds, [])
+})
+
+test('service names: the bits Core defines, unknown bits by number', () => {
+  assert.deepEqual(serviceNames('1033'), ['NETWORK', 'WITNESS', 'NETWORK_LIMITED']) // 0x409
+  assert.deepEqual(serviceNames(String(1 | 4 | 64 | 2048)), ['NETWORK', 'BLOOM', 'COMPACT_FILTERS', 'P2P_V2'])
+  assert.deepEqual(serviceNames(String(2n ** 63n + 2n)), ['bit1', 'bit63'])
+  assert.deepEqual(serviceNames('0'), [])
+  assert.deepEqual(serviceNames('not a number'), [])
 })
