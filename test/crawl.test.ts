@@ -158,3 +158,22 @@ test('--revisit-interval must be a positive number', async () => {
   assert.equal(r.stderr.trim().split('\n').length, 1)
   assert.match(r.stderr, /--revisit-interval 'soon' is not valid/)
 })
+
+test('a few thousand nodes: the crawl finds exactly the reachable ones', async () => {
+  const simnet = new Simnet({ nodes: 2000, refused: 300, silent: 10, wrongNetwork: 10, closeImmediately: 10, basePort: 0, seed: 21 })
+  await simnet.start()
+  try {
+    const db = join(dir, 'thousands.json')
+    const seeds = simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)])
+    const r = await runCli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', db, '--no-export',
+      '--handshake-timeout', '2000', '--retries', '0', '--quiet', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const truth = simnet.truth().map(formatEndpoint).sort()
+    assert.ok(truth.length >= 2000)
+    const store = await openStore(db, { mode: 'read' })
+    assert.deepEqual(store.peers('regtest').filter(isReachable).map(formatEndpoint).sort(), truth)
+    assert.equal((JSON.parse(r.stdout) as { reachable: number }).reachable, truth.length)
+  } finally {
+    await simnet.stop()
+  }
+})
