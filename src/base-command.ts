@@ -1,5 +1,5 @@
 import { Command, Flags, Errors } from '@oclif/core'
-import { PeersError, describeError } from './errors.js'
+import { PeersError } from './errors.js'
 import { LOG_LEVELS, createLogger, type StderrLogger } from './log.js'
 
 /**
@@ -24,9 +24,16 @@ export abstract class PeersCommand extends Command {
     if (process.env.PEERS_DEBUG === '1') process.stderr.write(`${err.stack ?? err}\n`)
     const usage = (err instanceof PeersError && err.code === 'PEERS_USAGE') || err.oclif?.exit === 2 || /^(Nonexistent flag|Unexpected argument|Expected|Missing|Parsing)/.test(err.message ?? '')
     const code = err instanceof PeersError ? `[${err.code}] ` : ''
-    const line = err instanceof PeersError ? err.message : describeError(err).replace(/\s*See more help with --help$/, '')
+    const line = err instanceof PeersError ? err.message : oneLine(err.message ?? String(err))
     process.stderr.write(`peers: ${code}${line}\n`)
     process.exitCode = usage ? 2 : 1
     this.exit(process.exitCode)
   }
+}
+
+/** oclif's parse errors span lines ('Parsing --limit', the reason, notes, a help hint): the first two, as one line. */
+function oneLine (message: string): string {
+  const hints = /^(See more help with --help|Note: |Alternatively, )/
+  return message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !hints.test(l)).join(' ')
+    .replace(/^Parsing (--\S+) (?=\S)/, '$1: ').replace(/\s{2,}/g, ' ')
 }
