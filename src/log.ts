@@ -12,6 +12,8 @@ export interface StderrLogger extends Logger {
   level: LogLevel
   /** Called before each line is written (the progress display clears its line). */
   beforeWrite?: () => void
+  /** Called after each line is written (the progress display draws its line again). */
+  afterWrite?: () => void
 }
 
 /** Lines in the original tool's style on stderr: `[2024-10-24 21:07:05 INFO peers] message` (UTC). */
@@ -27,6 +29,7 @@ export function createLogger (level: LogLevel = 'info', write: (line: string) =>
     if (RANK[l] < RANK[logger.level]) return
     logger.beforeWrite?.()
     write(`[${stamp(new Date())} ${l.toUpperCase()} peers] ${msg}\n`)
+    logger.afterWrite?.()
   }
   return logger
 }

@@ -1,5 +1,6 @@
-// The crawl's progress on stderr. On a terminal: one live line, redrawn at most four times a
-// second and cleared before each log line (logger.beforeWrite) so the two never mix. Elsewhere
+// The crawl's progress on stderr. On a terminal: one live line at the bottom, its counts
+// refreshed four times a second; each log line clears it first and draws it again after
+// (logger.beforeWrite/afterWrite), so the two never mix and a busy log never hides it. Elsewhere
 // (a file, CI): a plain counts line at info every ten seconds.
 import type { StderrLogger } from './log.js'
 
@@ -52,20 +53,32 @@ export function startProgress (options: ProgressOptions): Progress {
   }
 
   let shown = false
+  /** The line as last drawn, with its clear prefix; log lines redraw it without recounting. */
+  let drawn = ''
   const previousBeforeWrite = logger.beforeWrite
+  const previousAfterWrite = logger.afterWrite
   const clear = (): void => {
     if (shown) stream.write(CLEAR_LINE)
     shown = false
+  }
+  const redraw = (): void => {
+    if (drawn === '' || shown) return
+    stream.write(drawn)
+    shown = true
   }
   logger.beforeWrite = () => {
     clear()
     previousBeforeWrite?.()
   }
+  logger.afterWrite = () => {
+    previousAfterWrite?.()
+    redraw()
+  }
   const draw = (): void => {
     // Cut to the terminal width: a wrapped line could not be cleared with one \r.
-    const text = line().slice(0, Math.max(10, (stream.columns ?? 80) - 1))
-    stream.write(`${CLEAR_LINE}${text}`)
-    shown = true
+    drawn = `${CLEAR_LINE}${line().slice(0, Math.max(10, (stream.columns ?? 80) - 1))}`
+    shown = false
+    redraw()
   }
   const timer = setInterval(draw, options.redrawMs ?? 250)
   timer.unref()
@@ -77,6 +90,7 @@ export function startProgress (options: ProgressOptions): Progress {
       clearInterval(timer)
       clear()
       logger.beforeWrite = previousBeforeWrite
+      logger.afterWrite = previousAfterWrite
     }
   }
 }

@@ -12,7 +12,7 @@ function fakeStream (isTTY: boolean): { stream: NodeJS.WriteStream, out: string[
   return { stream, out }
 }
 
-test('on a terminal: one live line, cleared before each log line and at the end', async () => {
+test('on a terminal: one live line, cleared before each log line, drawn again after it, cleared at the end', async () => {
   const { stream, out } = fakeStream(true)
   const logger = createLogger('info', (line) => { out.push(line) })
   const counts: ProgressCounts = { tried: 3, reachable: 2, inFlight: 5, queued: 7, sessions: 8 }
@@ -27,6 +27,8 @@ test('on a terminal: one live line, cleared before each log line and at the end'
   logger.info('hello')
   assert.equal(out[0], CLEAR, 'the live line is cleared first')
   assert.match(out[1], /INFO peers\] hello\n$/)
+  assert.equal(out[2], drawn.at(-1), 'and drawn again below the log line, as it was')
+  assert.equal(out.length, 3)
 
   await sleep(25)
   progress.stop()
