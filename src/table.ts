@@ -22,7 +22,9 @@ function fit (text: string, maxWidth: number | undefined): string {
 /** Header, then one line per row; columns separated by two spaces, no trailing blanks. */
 export function renderTable (columns: readonly Column[], rows: ReadonlyArray<readonly string[]>): string {
   const cells = rows.map((row) => columns.map((c, i) => fit(row[i] ?? '', c.maxWidth)))
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)))
+  // A loop, not Math.max(...cells): spreading a list of 100k+ rows overflows the stack.
+  const widths = columns.map((c) => c.header.length)
+  for (const row of cells) for (let i = 0; i < row.length; i++) if (row[i].length > widths[i]) widths[i] = row[i].length
   const line = (row: readonly string[]): string =>
     row.map((cell, i) => (columns[i].align === 'right' ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()
   return [line(columns.map((c) => c.header)), ...cells.map(line)].map((l) => `${l}\n`).join('')

@@ -88,9 +88,15 @@ describe('avax bloom filter', () => {
   })
 
   it('sizes filters like utils/bloom OptimalParameters', () => {
-    // 1000 entries at 1%: ceil(1000 * ln(100) / ln2² / 8) = 1199 bytes, ceil(9592 * ln2 / 1000) = 7 hashes.
+    // 1000 entries at 1%: 1000 * ln(100) / ln2² = 9585.06 bits, floor((9585.06 + 7) / 8) = 1199 bytes,
+    // ceil(1199 * 8 * ln2 / 1000) = 7 hashes.
     assert.deepEqual(optimalParameters(1000, 0.01), { numHashes: 7, numEntries: 1199 })
     assert.equal(optimalParameters(1, 1e-12).numHashes, 16, 'capped at 16 hashes')
+    // 6 entries at 50%: 8.66 bits; utils/bloom's floor((8.66 + 7) / 8) = 1 byte, where ceil(8.66 / 8) would be 2.
+    assert.deepEqual(optimalParameters(6, 0.5), { numHashes: 1, numEntries: 1 })
+    // No entries: utils/bloom gives one byte and the most hashes.
+    assert.deepEqual(optimalParameters(0, 0.01), { numHashes: 16, numEntries: 1 })
+    assert.deepEqual(optimalParameters(10, 1), { numHashes: 1, numEntries: 1 })
   })
 
   describe('refuses malformed filters from peers', () => {

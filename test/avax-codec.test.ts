@@ -98,6 +98,16 @@ describe('avax messages', () => {
     assert.equal(m.handshake.allSubnets, true)
   })
 
+  it('skips Handshake field 5 (reserved in p2p.proto) when it is not a varint', () => {
+    const inner = new ProtobufWriter().uint(1, 5).string(5, 'avalanche/1.9.0').uint(14, true).finish()
+    const m = decodeMessage(new ProtobufWriter().message(13, inner).finish())
+    assert.ok(m.type === 'handshake')
+    if (m.type !== 'handshake') return
+    assert.equal(m.handshake.networkId, 5)
+    assert.equal(m.handshake.upgradeTime, 0n)
+    assert.equal(m.handshake.allSubnets, true)
+  })
+
   it('accepts unpacked repeated uint32 (either encoding is valid proto3)', () => {
     const inner = new ProtobufWriter().uint(10, 23).uint(10, 24).uint(11, 99).finish()
     const m = decodeMessage(new ProtobufWriter().message(13, inner).finish())

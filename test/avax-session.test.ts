@@ -8,11 +8,11 @@ import { silentLogger } from '../src/log.js'
 import { avaxAdapter } from '../adapters/avax/index.js'
 import { FUJI, MAINNET } from '../adapters/avax/params.js'
 import { ipBytesFromHost } from '../adapters/avax/addresses.js'
-import { BloomFilter, bloomHash } from '../adapters/avax/bloom.js'
+import { BloomFilter, bloomHash, optimalParameters } from '../adapters/avax/bloom.js'
 import { FrameDecoder, encodeFrame } from '../adapters/avax/framing.js'
 import { formatNodeId, gossipId, nodeIdFromCertificate } from '../adapters/avax/ids.js'
 import { decodeMessage, emptyHandshake, encodeMessage, type AvaxMessage, type ClaimedIpPort } from '../adapters/avax/messages.js'
-import { AvaxSessionMachine, MAX_ROUNDS, type SessionAction } from '../adapters/avax/session-machine.js'
+import { AvaxSessionMachine, BLOOM_FALSE_POSITIVE_RATE, MAX_KNOWN_GOSSIP_IDS, MAX_ROUNDS, type SessionAction } from '../adapters/avax/session-machine.js'
 import { TLS_NOT_IMPLEMENTED } from '../adapters/avax/transport.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
@@ -114,6 +114,20 @@ describe('avax session state machine (no sockets)', () => {
     assert.equal(m.learned.length, 2)
     assert.deepEqual(types(m.receive(peerList(claim('192.0.2.4')))), ['done'])
     assert.equal(m.addressesReceived, 4)
+  })
+
+  it(`remembers at most ${MAX_KNOWN_GOSSIP_IDS} gossip ids for its known-peers filter`, () => {
+    const m = machine()
+    m.receive(peerHandshake())
+    // One endpoint, ever-new certificates: nothing new is learned, but every claim has a gossip id.
+    const claims = Array.from({ length: MAX_KNOWN_GOSSIP_IDS + 50 }, (_, i) => claim('192.0.2.1', 9651, Uint8Array.of(i >> 16, (i >> 8) & 255, i & 255)))
+    const actions = m.receive(peerList(...claims))
+    assert.equal(m.addressesReceived, claims.length)
+    const { filter, salt } = sentFilter(actions)
+    assert.equal(filter.entries.length, optimalParameters(MAX_KNOWN_GOSSIP_IDS, BLOOM_FALSE_POSITIVE_RATE).numEntries)
+    const idOf = (c: ClaimedIpPort): Uint8Array => gossipId(nodeIdFromCertificate(c.x509Certificate), c.timestamp)
+    assert.ok(filter.contains(bloomHash(idOf(claims[0]), salt)))
+    assert.ok(filter.contains(bloomHash(idOf(claims[MAX_KNOWN_GOSSIP_IDS - 1]), salt)))
   })
 
   it('skips claims with unusable addresses but counts them', () => {

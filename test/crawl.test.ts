@@ -2,6 +2,7 @@
 // on loopback addresses this test starts.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -66,6 +67,9 @@ test('bad flags: one line on stderr, exit 2, nothing dialed', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['--concurrency', 'abc'], /--concurrency 'abc' is not valid: expected an integer 1-100000/],
     [['--duration', '-1'], /--duration '-1' is not valid: expected a number/],
+    // Longer than a Node timer can wait: it would fire after 1 ms.
+    [['--duration', '3000000'], /--duration '3000000' is not valid: expected a number 0\.001-2147483/],
+    [['--getaddr-timeout', '3000000000'], /--getaddr-timeout '3000000000' is not valid/],
     [['--allow-cidr', '10.0.0.0/33'], /--allow-cidr '10\.0\.0\.0\/33' has an invalid prefix length/],
     [['--seed', '127.1.0.1:18444'], /--seed 127\.1\.0\.1:18444 is non-routable \(127\.0\.0\.0\/8, loopback\): pass --allow-cidr 127\.0\.0\.0\/8/],
     [['--net', 'nope'], /unknown network 'nope' for bitcoin/]
@@ -122,6 +126,7 @@ test('Ctrl-C: stops, saves, exports and exits 0; a second Ctrl-C exits 130 leavi
     } })
     assert.equal(second.code, 130, second.stderr)
     assert.match(second.stderr, /SIGINT again: exiting now/)
+    assert.equal(existsSync(`${db}.lock`), false, 'exiting at once still releases the lock')
     const reopened = await openStore(db, { mode: 'read' })
     assert.ok(reopened.peers('regtest').length > 0)
   } finally {

@@ -85,6 +85,15 @@ class FakeNet {
   count (key: string): number { return this.sessions.get(key)?.length ?? 0 }
 }
 
+/** What every summary must satisfy, whatever happened. */
+function assertConsistent (s: CrawlSummary): void {
+  const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0)
+  assert.equal(s.tried, s.reachable + sum(s.failed), 'tried = reachable + failed')
+  assert.equal(s.discovered, s.tried + s.untried + sum(s.skipped), 'discovered = tried + untried + skipped')
+  assert.ok(s.new <= s.discovered)
+  assert.ok(s.sessions >= s.tried + s.cancelled, 'each tried endpoint had a session that was not cancelled')
+}
+
 function engine (net: FakeNet, options: Partial<EngineOptions> = {}): CrawlEngine {
   return new CrawlEngine({ adapter: net.adapter(), network: NETWORK, policy: new AddressPolicy(), userAgent: '/test/', retryBackoffMs: 10, ...options })
 }
@@ -127,6 +136,7 @@ test('crawls a graph to the end: each endpoint dialed once, summary counts exact
   assert.equal(summary.sessions, 300)
   assert.equal(summary.untried, 0)
   assert.equal(summary.stoppedBy, 'exhausted')
+  assertConsistent(summary)
   assert.deepEqual(done, summary)
   assert.equal(ended.length, 300)
   assert.equal(discovered.filter((d) => d.first).length, 300)
@@ -187,6 +197,7 @@ test('retries are bounded, only for transient failures, with growing backoff', a
   assert.equal(summary.reachable, 2)
   assert.deepEqual(summary.failed, { 'handshake-timeout': 1, 'connect-timeout': 1, refused: 1, 'wrong-network': 1 })
   assert.equal(summary.sessions, 9)
+  assertConsistent(summary)
 })
 
 test('max-endpoints caps what is held; the rest is counted as overflow and dropped', async () => {
@@ -225,6 +236,8 @@ test('refused addresses are recorded as skipped and never dialed', async () => {
   assert.deepEqual(summary.skipped, { 'non-routable': 3, denied: 1, 'not-dialable-type': 1 })
   assert.equal(summary.discovered, 7)
   assert.equal(summary.tried, 2)
+  assert.equal(summary.untried, 0, 'a skipped endpoint is not an untried one')
+  assertConsistent(summary)
 })
 
 test('new counts only endpoints the caller did not already know', async () => {
@@ -247,6 +260,7 @@ test('durationMs stops dialing and aborts sessions after the grace period', asyn
   assert.equal(summary.cancelled, 4)
   assert.equal(summary.tried, 0, 'a cancelled session says nothing about the peer')
   assert.equal(summary.untried, 10)
+  assertConsistent(summary)
 })
 
 test('stop() lets in-flight sessions finish within the grace, then aborts the rest', async () => {
@@ -268,6 +282,31 @@ test('stop() lets in-flight sessions finish within the grace, then aborts the re
   assert.equal(net.aborted, 1)
   assert.equal(summary.discovered, 6)
   assert.equal(summary.untried, 3)
+  assertConsistent(summary)
+})
+
+test('a transient failure during the grace is not announced as a retry and is not retried', async () => {
+  const net = new FakeNet({
+    '9.1.0.1:1000': { fail: ['reset'], knows: [], delayMs: 30 },
+    '9.1.0.2:1000': { knows: [], delayMs: 60_000 }
+  })
+  const e = engine(net, { concurrency: 2, retries: 3, retryBackoffMs: 1, graceMs: 100 })
+  const retries: Array<number | undefined> = []
+  e.on('session-end', ({ result, retryInMs }) => { if (result.endpoint.host === '9.1.0.1') retries.push(retryInMs) })
+  e.on('session-start', ({ endpoint }) => { if (endpoint.host === '9.1.0.2') setImmediate(() => e.stop()) })
+  const summary = await e.run([ep('9.1.0.1:1000'), ep('9.1.0.2:1000')])
+  assert.deepEqual(retries, [undefined])
+  assert.equal(net.count('9.1.0.1:1000'), 1)
+  assert.deepEqual(summary.failed, { reset: 1 })
+  assertConsistent(summary)
+})
+
+test('a failure reason the contract does not know counts as error, never as reachable', async () => {
+  const net = new FakeNet({ '9.2.0.1:1000': { failAlways: 'gremlins' as FailureReason } })
+  const summary = await engine(net).run([ep('9.2.0.1:1000')])
+  assert.equal(summary.reachable, 0)
+  assert.deepEqual(summary.failed, { error: 1 })
+  assertConsistent(summary)
 })
 
 test('continuous mode revisits reachable peers and retries failed ones until stopped', async () => {
@@ -292,6 +331,7 @@ test('continuous mode revisits reachable peers and retries failed ones until sto
   assert.equal(summary.tried, 3)
   assert.equal(summary.reachable, 2)
   assert.deepEqual(summary.failed, { refused: 1 })
+  assertConsistent(summary)
 })
 
 test('never two sessions to one endpoint, even when it is advertised while in flight', async () => {

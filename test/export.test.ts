@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Endpoint, SessionResult } from '../src/contract.js'
-import { CSV_COLUMNS, exportNetwork } from '../src/export/export.js'
+import { CSV_COLUMNS, csvField, exportNetwork, txtLine } from '../src/export/export.js'
 import { openStore } from '../src/store/store.js'
 import type { PeerStore } from '../src/store/types.js'
 
@@ -125,4 +125,17 @@ test('json: the records with every stored field, sorted by address', async () =>
   ])
   assert.deepEqual(exported[2], { reachable: true, ...store.get(NET, ep('9.255.0.1')) })
   await store.close()
+})
+
+test('txt lines always split into three fields; csv fields quote only when needed', () => {
+  const base = { network: NET, host: '2001:db8::1', port: 8333, type: 'ipv6' as const, firstSeen: '', lastSeen: '', successes: 1, failures: 0, advertisedBy: 0 }
+  assert.equal(txtLine({ ...base, asn: 64500 }), '[2001:db8::1]:8333 / AS64500 / unknown')
+  assert.equal(txtLine({ ...base, asOrg: 'Org without a number' }), '[2001:db8::1]:8333 / AS? / unknown')
+  assert.equal(txtLine({ ...base, asn: 64500, asOrg: 'Two\r\nlines' }), '[2001:db8::1]:8333 / AS64500 / Two lines')
+  assert.equal(csvField('plain'), 'plain')
+  assert.equal(csvField(undefined), '')
+  assert.equal(csvField(false), 'false')
+  assert.equal(csvField('a "b"'), '"a ""b"""')
+  assert.equal(csvField('line\nbreak'), '"line\nbreak"')
+  assert.equal(csvField({ nodeId: 'x,y' }), '"{""nodeId"":""x,y""}"')
 })

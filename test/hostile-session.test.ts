@@ -207,6 +207,8 @@ describe('a session with each hostile peer', () => {
     // Long enough for the kernel's socket buffers to fill and the backlog to show.
     const PING_FLOOD_GETADDR_MS = 2500
     const port = endpointOf('ping-flood').port
+    const flood = behaviours.get('ping-flood') as HostileBehaviour
+    const closedBefore = flood.stats.connectionMs.length
     let maxPending = 0
     let pongs = 0
     const realWrite = Socket.prototype.write
@@ -229,6 +231,10 @@ describe('a session with each hostile peer', () => {
     assert.ok(outcome.ms < TIMEOUTS.handshakeMs + PING_FLOOD_GETADDR_MS + SLACK_MS)
     assert.ok(pongs > 1000, `only ${pongs} pongs: the flood did not flood`)
     assert.ok(maxPending <= MAX_PONG_BACKLOG, `${maxPending} bytes of pongs queued for a peer that does not read`)
+    // The socket goes too, not only the result: no FIN left waiting behind pongs nobody reads.
+    const deadline = performance.now() + SLACK_MS
+    while (flood.stats.connectionMs.length === closedBefore && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(flood.stats.connectionMs.length, closedBefore + 1, 'the crawler kept its socket to the ping flooder open after the session')
   })
 
   it('non-routable, duplicate and self addresses: learned once each', async () => {

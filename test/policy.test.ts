@@ -4,6 +4,7 @@ import type { AddressType, Endpoint } from '../src/contract.js'
 import { UsageError } from '../src/errors.js'
 import { ipv6ToBigInt, parseCidr } from '../src/net/cidr.js'
 import { AddressPolicy, NON_ROUTABLE } from '../src/net/policy.js'
+import { ipTypeOf, parseHostPort } from '../src/net/endpoint.js'
 
 const IP: readonly AddressType[] = ['ipv4', 'ipv6']
 const ALL: readonly AddressType[] = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns']
@@ -147,4 +148,20 @@ test('explain says which --allow-cidr would permit a non-routable seed', () => {
   assert.equal(policy.explain(ep('fe80::1'), 'non-routable', IP), '[fe80::1]:8333 is non-routable (fe80::/64, link-local, RFC 4862): pass --allow-cidr fe80::/64 to dial it')
   assert.equal(policy.explain(ep('8.8.8.8'), 'denied', IP), '8.8.8.8:8333 is excluded by --deny-cidr 8.8.8.0/24')
   assert.equal(policy.explain(ep('9.9.9.9'), 'outside-only', IP), '9.9.9.9:8333 is outside every --only-cidr range (8.0.0.0/8)')
+})
+
+test('CJDNS is fc00::/8 only: a first group of fewer than four digits is plain IPv6', () => {
+  assert.equal(ipTypeOf('fc00::1'), 'cjdns')
+  assert.equal(ipTypeOf('FCAB:1::2'), 'cjdns')
+  assert.equal(ipTypeOf('fc::1'), 'ipv6', '00fc::1')
+  assert.equal(ipTypeOf('fcd::1'), 'ipv6', '0fcd::1')
+  assert.equal(ipTypeOf('fd00::1'), 'ipv6')
+  assert.equal(parseHostPort('[fc::1]:8333', 1).type, 'ipv6')
+})
+
+test('a seed with an IPv6 zone id is a UsageError, not a crash', () => {
+  for (const text of ['[fe80::1%eth0]:8333', 'fe80::1%eth0']) {
+    assert.throws(() => parseHostPort(text, 8333), (err: unknown) => err instanceof UsageError && /zone id/.test(err.message), text)
+  }
+  assert.deepEqual(parseHostPort('[2A01:4F8:0::1]:8333', 1), { host: '2a01:4f8::1', port: 8333, type: 'ipv6' })
 })

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { computeStats } from '../src/stats/stats.js'
 import { renderStats } from '../src/stats/render.js'
 import type { PeerRecord } from '../src/store/types.js'
+import { renderTable } from '../src/table.js'
 
 let counter = 0
 /** A record; reachable unless told otherwise. */
@@ -99,4 +100,12 @@ test('render: bars on a TTY only, peer text cannot carry control characters', ()
   assert.match(pipe, /AS concentration: 1 AS host at least half of the reachable peers \(75\.0%\): AS64500/)
   // eslint-disable-next-line no-control-regex
   assert.doesNotMatch(tty + pipe, /[\u0000-\u0009\u000b-\u001f]/)
+})
+
+test('renderTable: widths from every row, even for more rows than a spread argument list holds', () => {
+  const rows = Array.from({ length: 300_000 }, (_, i) => [String(i), i === 123_456 ? 'the widest cell' : 'x'])
+  const lines = renderTable([{ header: 'n', align: 'right' }, { header: 'text' }], rows).split('\n')
+  assert.equal(lines[0], '     n  text')
+  assert.equal(lines[123_457], '123456  the widest cell')
+  assert.equal(lines[1], '     0  x')
 })

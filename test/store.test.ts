@@ -151,6 +151,20 @@ test('recordResult: counts, last success or failure with detail, peer info, late
   await store.close()
 })
 
+test('isReachable follows the last attempt even when the clock stepped back between attempts', async () => {
+  const clock = manualClock()
+  const store = await openStore(tempStorePath(), { mode: 'write', now: clock.now })
+  store.recordResult(NET, ok(A))
+  assert.equal(isReachable(store.get(NET, A)!), true)
+  clock.advance(-60_000) // NTP stepped the clock back
+  store.recordResult(NET, { endpoint: A, ok: false, reason: 'refused', learned: [], addressesReceived: 0 })
+  assert.equal(isReachable(store.get(NET, A)!), false, 'the last attempt failed')
+  clock.advance(-60_000)
+  store.recordResult(NET, ok(A))
+  assert.equal(isReachable(store.get(NET, A)!), true, 'the last attempt succeeded')
+  await store.close()
+})
+
 test('setAsn sets and clears AS data', async () => {
   const store = await openStore(tempStorePath(), { mode: 'write' })
   store.recordDiscovered(NET, A, null)

@@ -31,9 +31,12 @@ export function bloomHash (key: Uint8Array, salt: Uint8Array): bigint {
 
 /** numHashes and numEntries (bytes) for `count` elements at false-positive probability `p`, as utils/bloom's OptimalParameters. */
 export function optimalParameters (count: number, p: number): { numHashes: number, numEntries: number } {
-  const bits = -Math.max(count, 1) * Math.log(p) / (Math.LN2 * Math.LN2)
+  // OptimalEntries: one byte for no elements or p >= 1; else floor((bits + 7) / 8), bits unrounded.
+  if (count <= 0) return { numHashes: MAX_HASHES, numEntries: 1 }
+  const bits = p >= 1 ? 0 : -count * Math.log(p) / (Math.LN2 * Math.LN2)
   const numEntries = Math.max(1, Math.floor((bits + 7) / 8))
-  const numHashes = Math.min(MAX_HASHES, Math.max(MIN_HASHES, Math.ceil(numEntries * 8 * Math.LN2 / Math.max(count, 1))))
+  // OptimalHashes: ceil(bits * ln2 / count), clamped to 1..16.
+  const numHashes = Math.min(MAX_HASHES, Math.max(MIN_HASHES, Math.ceil(numEntries * 8 * Math.LN2 / count)))
   return { numHashes, numEntries }
 }
 

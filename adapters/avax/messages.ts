@@ -3,7 +3,7 @@
 // `Message` envelope, a oneof whose field number says the type.
 import { DecodeError } from '../../src/errors.js'
 import {
-  ProtobufReader, ProtobufWriter, appendUint32s, asBool, asBytes, asMessage, asString, asUint32, asUint64, pushBounded
+  ProtobufReader, ProtobufWriter, WIRE_VARINT, appendUint32s, asBool, asBytes, asMessage, asString, asUint32, asUint64, pushBounded
 } from './protobuf.js'
 
 /** `Message` oneof field numbers (p2p.proto). */
@@ -39,7 +39,8 @@ export interface Handshake {
   /**
    * Field 5. Today's p2p.proto has `reserved 5; // Until E upgrade is activated.`; the
    * name upgrade_time is the one we were given for it and we could not confirm it from
-   * the source. Decoded when present, never sent (0 is omitted).
+   * the source. Decoded when it arrives as a varint, skipped otherwise (AvalancheGo skips
+   * a reserved field whatever its wire type); never sent (0 is omitted).
    */
   upgradeTime: bigint
   ipSigningTime: bigint
@@ -182,7 +183,7 @@ function decodeHandshake (bytes: Uint8Array): Handshake {
       case 2: h.myTime = asUint64(f); break
       case 3: h.ipAddr = asBytes(f); break
       case 4: h.ipPort = asUint32(f); break
-      case 5: h.upgradeTime = asUint64(f); break
+      case 5: if (f.wireType === WIRE_VARINT) h.upgradeTime = asUint64(f); break
       case 6: h.ipSigningTime = asUint64(f); break
       case 7: h.ipNodeIdSig = asBytes(f); break
       case 8: pushBounded(h.trackedSubnets, asBytes(f), f.number); break

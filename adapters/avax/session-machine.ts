@@ -21,6 +21,14 @@ export const MAX_ROUNDS = 64
 export const BLOOM_FALSE_POSITIVE_RATE = 0.001
 /** Sized for at least this many peers, so small sessions do not send one-byte filters. */
 const BLOOM_MIN_COUNT = 128
+/**
+ * Gossip ids remembered for the known-peers filter. The primary network has a few thousand
+ * validators; without a cap, 65 PeerLists of 10,000 claims each would make one hostile peer
+ * cost hundreds of MB and a filter near the 2 MiB message limit.
+ */
+export const MAX_KNOWN_GOSSIP_IDS = 10_000
+/** ACP numbers kept per list in PeerInfo.extra (the list is peer-sized; the store is not). */
+const MAX_LISTED_ACPS = 64
 
 export type SessionState = 'awaiting-handshake' | 'awaiting-peer-list' | 'gossiping' | 'done'
 
@@ -134,7 +142,7 @@ export class AvaxSessionMachine {
     let fresh = 0
     for (const claim of claims) {
       this.addressesReceived++
-      if (claim.x509Certificate.length > 0) {
+      if (claim.x509Certificate.length > 0 && this.knownGossipIds.size < MAX_KNOWN_GOSSIP_IDS) {
         const id = gossipId(nodeIdFromCertificate(claim.x509Certificate), claim.timestamp)
         this.knownGossipIds.set(Buffer.from(id).toString('hex'), id)
       }
@@ -186,8 +194,8 @@ export class AvaxSessionMachine {
     }
     const claimed = endpointFromIpBytes(h.ipAddr, h.ipPort)
     if (claimed !== undefined) extra.claimedIp = formatEndpoint(claimed)
-    if (h.supportedAcps.length > 0) extra.supportedAcps = h.supportedAcps.join(',')
-    if (h.objectedAcps.length > 0) extra.objectedAcps = h.objectedAcps.join(',')
+    if (h.supportedAcps.length > 0) extra.supportedAcps = h.supportedAcps.slice(0, MAX_LISTED_ACPS).join(',')
+    if (h.objectedAcps.length > 0) extra.objectedAcps = h.objectedAcps.slice(0, MAX_LISTED_ACPS).join(',')
     if (this.options.peerCertificate !== undefined) extra.nodeId = formatNodeId(nodeIdFromCertificate(this.options.peerCertificate))
     const info: PeerInfo = { extra }
     if (h.client !== undefined) {

@@ -29,7 +29,8 @@ export async function runAvaxSession (endpoint: Endpoint, options: SessionOption
   const started = performance.now()
   const failed = (reason: FailureReason, detail: string): SessionResult => ({ endpoint, ok: false, reason, detail, learned: [], addressesReceived: 0 })
   if (options.signal.aborted) return failed('cancelled', 'stopped before connecting')
-  // The engine shares one signal among thousands of sessions: that many listeners are expected.
+  // The engine gives each session its own signal, but a caller may share one among many
+  // sessions (tests, embedders): no listener-leak warning for that.
   setMaxListeners(0, options.signal)
   let connection: AvaxConnection
   try {
@@ -96,7 +97,12 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
         if (finished) return
         switch (action.type) {
           case 'send':
-            socket.write(encodeFrame(encodeMessage(action.message)))
+            // A peer that does not read what we send (pongs to its pings, say) is not read
+            // either until it does, so our send backlog stays bounded (as in the Bitcoin transport).
+            if (!socket.write(encodeFrame(encodeMessage(action.message))) && !socket.isPaused()) {
+              socket.pause()
+              socket.once('drain', () => socket.resume())
+            }
             break
           case 'handshake-complete':
             handshakeMs = Math.round(performance.now() - started) - connectMs

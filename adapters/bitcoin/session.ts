@@ -7,7 +7,7 @@ import { randomFillSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Endpoint, FailureReason, LearnedAddress, PeerInfo, SessionResult } from '../../src/contract.js'
 import type { DecodeError } from '../../src/errors.js'
-import { MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from './params.js'
+import { MAX_USER_AGENT, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from './params.js'
 import type { BitcoinMessage, NetAddress } from './wire/index.js'
 
 export type SessionOutput =
@@ -38,8 +38,6 @@ export interface SessionConfig {
 export const DEFAULT_GOSSIP_MAX_ENTRIES = 10
 /** Core's WTXID_RELAY_VERSION: peers from here on get wtxidrelay and sendaddrv2. */
 export const WTXID_RELAY_VERSION = 70016
-/** Core's MAX_SUBVERSION_LENGTH: longer user agents are cut. */
-const MAX_USER_AGENT_LENGTH = 256
 /** Decode errors Core shrugs off at any time: the message is dropped, the connection stays. */
 const DROPPED_DECODE_ERRORS = new Set(['bad-checksum', 'bad-command'])
 
@@ -73,7 +71,7 @@ export function unmapIPv4 (host: string): string {
  * Peer-supplied text made safe for a log line or the store: control characters (C0, C1)
  * and bidirectional overrides removed, length capped.
  */
-export function sanitizePeerText (text: string, maxLength = MAX_USER_AGENT_LENGTH): string {
+export function sanitizePeerText (text: string, maxLength = MAX_USER_AGENT): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, maxLength)
 }
@@ -150,8 +148,11 @@ export class BitcoinSession {
     }
   }
 
-  /** A frame did not decode. Fatal errors leave the stream unreadable; the others drop one message. */
-  decodeError (error: DecodeError): readonly SessionOutput[] {
+  /**
+   * A frame did not decode; `command` is its message type when only the payload was bad.
+   * Fatal errors leave the stream unreadable; the others drop one message.
+   */
+  decodeError (error: DecodeError, command?: string): readonly SessionOutput[] {
     if (this.state === 'finished') return NONE
     if (error.fatal) {
       const reason: FailureReason = error.reason === 'bad-magic'
@@ -161,6 +162,9 @@ export class BitcoinSession {
     }
     // Once the peer is known good a malformed message costs only that message.
     if (DROPPED_DECODE_ERRORS.has(error.reason) || this.state === 'awaiting-addresses') return NONE
+    // Before the handshake Core parses only the first version (verack, sendaddrv2 and
+    // wtxidrelay carry nothing); it ignores anything else unread, so a bad one costs nothing.
+    if (command !== undefined && (command !== 'version' || this.gotVersion)) return NONE
     return this.fail('protocol-error', `${error.reason}: ${error.message}`)
   }
 

@@ -19,14 +19,18 @@ export interface TransportConfig {
 }
 
 /** Frames without a payload (verack, sendaddrv2, wtxidrelay, getaddr) are the same for every session of a network: encode each once. */
-const fixedFrames = new Map<string, Uint8Array>()
+const fixedFrames = new WeakMap<Uint8Array, Map<string, Uint8Array>>()
 function fixedFrame (magic: Uint8Array, message: BitcoinMessage): Uint8Array | undefined {
   if (message.command !== 'verack' && message.command !== 'sendaddrv2' && message.command !== 'wtxidrelay' && message.command !== 'getaddr') return undefined
-  const key = `${Buffer.from(magic).toString('hex')}:${message.command}`
-  let frame = fixedFrames.get(key)
+  let frames = fixedFrames.get(magic)
+  if (frames === undefined) {
+    frames = new Map()
+    fixedFrames.set(magic, frames)
+  }
+  let frame = frames.get(message.command)
   if (frame === undefined) {
     frame = encodeFrame(magic, message)
-    fixedFrames.set(key, frame)
+    frames.set(message.command, frame)
   }
   return frame
 }
@@ -76,7 +80,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     socket.on('data', (chunk: Buffer) => {
       for (const frame of parser.push(chunk)) {
         if (done) return
-        apply(frame.kind === 'message' ? session.received(frame.message) : session.decodeError(frame.error))
+        apply(frame.kind === 'message' ? session.received(frame.message) : session.decodeError(frame.error, frame.command))
       }
     })
     socket.on('end', () => { apply(session.end('closed', 'the peer closed the connection')) })
@@ -135,8 +139,10 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
       clearTimeout(timer)
       signal.removeEventListener('abort', onAbort)
       const result = session.result()
-      // After a good session say goodbye with a FIN; otherwise just drop the socket.
-      if (result.ok && !socket.destroyed && !socket.writableNeedDrain) {
+      // After a good session say goodbye with a FIN; otherwise just drop the socket. Only
+      // with nothing left unsent: a peer that stops reading would keep bytes queued, and
+      // the FIN (and the destroy after it) behind them, forever.
+      if (result.ok && !socket.destroyed && socket.writableLength === 0) {
         socket.end(() => socket.destroy())
       } else {
         socket.destroy()

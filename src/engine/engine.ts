@@ -283,7 +283,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
         this.schedule(i, this.o.continuous ? now + this.o.revisitMs : undefined)
       } else {
         f.failuresInRow[i] = Math.min(255, f.failuresInRow[i] + 1)
-        if (TRANSIENT_FAILURES.has(result.reason ?? 'error') && f.failuresInRow[i] <= this.o.retries) {
+        // After stop() nothing is planned: a retry announced now would never happen.
+        if (!this.stopping && TRANSIENT_FAILURES.has(result.reason ?? 'error') && f.failuresInRow[i] <= this.o.retries) {
           retryInMs = this.o.retryBackoffMs * 2 ** (f.failuresInRow[i] - 1)
           this.schedule(i, now + retryInMs)
         } else if (this.o.continuous) {
@@ -369,10 +370,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     const elapsedMs = Date.now() - this.startedAt
     const byReason = (counts: number[], names: readonly string[]): Record<string, number> =>
       Object.fromEntries(names.map((n, k): [string, number] => [n, counts[k]]).filter(([, c]) => c > 0))
-    let untried = 0
-    for (let i = 0; i < this.frontier.size; i++) {
-      if (this.frontier.state[i] !== SKIPPED && this.frontier.outcome[i] === UNTRIED) untried++
-    }
+    // Every held endpoint is skipped, tried (counted once, when its outcome leaves UNTRIED) or untried.
+    const untried = this.frontier.size - this.skipped.reduce((a, b) => a + b, 0) - this.tried
     return {
       tried: this.tried,
       reachable: this.reachable,

@@ -16,7 +16,12 @@ export const SKIPPED = 4 // refused by the policy; never dialed
 /** The outcome of an endpoint's last counted session: untried, reachable, or 2 + failure reason index. */
 export const UNTRIED = 0
 export const REACHABLE = 1
-export function failedOutcome (reason: FailureReason): number { return 2 + FAILURE_REASONS.indexOf(reason) }
+const ERROR_INDEX = FAILURE_REASONS.indexOf('error')
+/** A reason outside FAILURE_REASONS (a broken adapter) counts as 'error': index -1 would read as REACHABLE. */
+export function failedOutcome (reason: FailureReason): number {
+  const k = FAILURE_REASONS.indexOf(reason)
+  return 2 + (k === -1 ? ERROR_INDEX : k)
+}
 
 export class Frontier {
   private readonly index = new Map<string, number>()

@@ -80,7 +80,9 @@ export function fileStamp (d: Date): string {
 }
 
 export function txtLine (r: PeerRecord): string {
-  return `${formatEndpoint(r)} / ${r.asn === undefined ? 'AS?' : `AS${r.asn}`} / ${oneLine(r.asOrg ?? 'unknown')}`
+  // An organisation without an AS number (a database record lacking the number) is still `AS? / unknown`.
+  if (r.asn === undefined) return `${formatEndpoint(r)} / AS? / unknown`
+  return `${formatEndpoint(r)} / AS${r.asn} / ${oneLine(r.asOrg ?? 'unknown')}`
 }
 
 function toTxt (records: PeerRecord[]): string {

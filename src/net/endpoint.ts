@@ -15,7 +15,8 @@ export function canonicalIPv6 (host: string): string {
 
 export function ipTypeOf (host: string): AddressType | undefined {
   if (isIPv4(host)) return 'ipv4'
-  if (isIPv6(host)) return host.toLowerCase().startsWith('fc') ? 'cjdns' : 'ipv6'
+  // CJDNS lives in fc00::/8: the first group has four digits and starts with fc (`fc::1` is 00fc::1).
+  if (isIPv6(host)) return /^fc[0-9a-f]{2}:/i.test(host) ? 'cjdns' : 'ipv6'
   if (/^[a-z2-7]{56}\.onion$/i.test(host)) return 'onion'
   if (/^[a-z2-7]{52}\.b32\.i2p$/i.test(host)) return 'i2p'
   return undefined
@@ -48,6 +49,8 @@ export function parseHostPort (text: string, defaultPort: number): Endpoint {
     }
     port = Number(portText)
   }
+  // A zone (`fe80::1%eth0`) passes isIPv6 but names an interface of this machine, not a peer.
+  if (host.includes('%')) throw new UsageError(`'${text}' has an IPv6 zone id: expected an address without %zone`)
   const type = ipTypeOf(host)
   if (type === undefined) {
     throw new UsageError(`'${text}' is not an address: expected an IPv4 or IPv6 literal, .onion or .b32.i2p name, with an optional :port`)

@@ -75,8 +75,9 @@ export class AddressPolicy {
   /** Precedence: not-dialable-type, then denied, then non-routable (unless allowed), then outside-only. */
   classify (endpoint: Endpoint, dialableTypes: readonly AddressType[]): Classification {
     if (!dialableTypes.includes(endpoint.type)) return SKIP['not-dialable-type']
+    // Onion and I2P names are never IP literals: no parse for them.
     const v4 = endpoint.type === 'ipv4' ? ipv4ToNumber(endpoint.host) : undefined
-    const v6 = endpoint.type !== 'ipv4' ? ipv6ToBigInt(endpoint.host) : undefined
+    const v6 = endpoint.type === 'ipv6' || IP_OVERLAYS.has(endpoint.type) ? ipv6ToBigInt(endpoint.host) : undefined
     if (v4 !== undefined) {
       if (this.deny.matchV4(v4)) return SKIP.denied
       if (this.nonRoutable.matchV4(v4) && !this.allow.matchV4(v4)) return SKIP['non-routable']

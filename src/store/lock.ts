@@ -15,6 +15,9 @@ export interface LockHolder {
 
 /** Locks this process holds: its own pid in a lock file is then a live holder, not a stale one. */
 const heldByThisProcess = new Set<string>()
+/** Release of each held lock, run at process exit too: process.exit() (a second Ctrl-C) must not leave the lock behind. */
+const releaseAtExit = new Map<string, () => void>()
+let exitHookInstalled = false
 
 export interface HeldLock {
   readonly path: string
@@ -28,19 +31,23 @@ export function acquireLock (storePath: string, log: Logger): HeldLock {
   const temp = `${lockPath}.${process.pid}.tmp`
   writeFileSync(temp, content)
   try {
-    // Two rounds: a stale lock is moved aside in the first, the link succeeds in the second.
+    // Usually two rounds: a stale lock is moved aside in the first, the link succeeds in the second.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         linkSync(temp, lockPath)
         heldByThisProcess.add(lockPath)
-        return {
-          path: lockPath,
-          release: () => {
-            heldByThisProcess.delete(lockPath)
-            // Only our own lock: a lock taken over by another process after we were presumed dead stays.
-            if (readHolderText(lockPath) === content) unlinkQuietly(lockPath)
-          }
+        const release = (): void => {
+          if (!heldByThisProcess.delete(lockPath)) return
+          releaseAtExit.delete(lockPath)
+          // Only our own lock: a lock taken over by another process after we were presumed dead stays.
+          if (readHolderText(lockPath) === content) unlinkQuietly(lockPath)
         }
+        releaseAtExit.set(lockPath, release)
+        if (!exitHookInstalled) {
+          exitHookInstalled = true
+          process.on('exit', () => { for (const r of [...releaseAtExit.values()]) r() })
+        }
+        return { path: lockPath, release }
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new StoreError('PEERS_STORE_IO', `cannot create lock ${lockPath}: ${(err as Error).message}`, { cause: err })

@@ -134,8 +134,8 @@ class LowPeerStore implements PeerStore {
     // The crawl calls this once per address a session learned (sessions deduplicate), so
     // each call from a peer is one advertising session.
     if (advertisedBy !== null) record.advertisedBy++
-    if (skipped === undefined) delete record.skipped
-    else record.skipped = skipped
+    // Called once per advertised address: touch `skipped` only when it changes.
+    if (skipped !== record.skipped) setOrDelete(record, 'skipped', skipped)
     this.changed()
   }
 

@@ -35,9 +35,14 @@ export interface PeerRecord {
   extra?: Record<string, string | number | boolean>
 }
 
-/** Reachable = its last attempt completed a handshake. */
+/**
+ * Reachable = its last attempt completed a handshake. recordResult sets lastTried on every
+ * attempt and lastSuccess to the same instant on a success, so they are equal exactly when the
+ * last attempt succeeded; comparing them as times would call a peer reachable after a failure
+ * recorded while the clock had stepped back.
+ */
 export function isReachable (p: PeerRecord): boolean {
-  return p.lastSuccess !== undefined && (p.lastTried === undefined || p.lastSuccess >= p.lastTried)
+  return p.lastSuccess !== undefined && (p.lastTried === undefined || p.lastSuccess === p.lastTried)
 }
 
 export interface RunRecord {

@@ -272,6 +272,24 @@ describe('BitcoinSession failures', () => {
     assert.match(s.result().detail ?? '', /^truncated: /)
   })
 
+  it('before the handshake only a bad version fails: other bad messages are ignored unread, as Core does', () => {
+    const s = newSession()
+    s.connected()
+    const bad = new DecodeError('truncated', 'addr: needs 30 bytes, 2 left')
+    assert.deepEqual(s.decodeError(bad, 'addr'), [])
+    assert.deepEqual(s.decodeError(bad, 'ping'), [])
+    assert.equal(s.phase, 'handshaking')
+    assert.deepEqual(summary(s.decodeError(new DecodeError('user-agent-too-long', 'version user_agent'), 'version')), ['finish'])
+    assert.equal(failureOf(s), 'protocol-error')
+
+    // A bad version after a good one is a repeat, which Core ignores unread.
+    const t = newSession()
+    t.connected()
+    t.received(peerVersion())
+    assert.deepEqual(t.decodeError(new DecodeError('truncated', 'version'), 'version'), [])
+    assert.deepEqual(summary(t.received({ command: 'verack' })), ['getaddr', 'handshake-complete'])
+  })
+
   it('drops a bad-checksum message, as Core does', () => {
     const s = newSession()
     s.connected()

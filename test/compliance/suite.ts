@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import {
   FAILURE_REASONS, type Adapter, type Endpoint, type FailureReason, type Network, type SessionOptions, type SessionResult, type SimulatedBehaviour, type SimulatedPeer
 } from '../../src/contract.js'
-import { UsageError } from '../../src/errors.js'
+import { NotImplementedError, UsageError } from '../../src/errors.js'
 import { silentLogger } from '../../src/log.js'
 import { startRelay, type Relay } from './relay.js'
 
@@ -101,6 +101,20 @@ export function adapterCompliance (adapter: Adapter): void {
         assert.deepEqual(simulated.networks.map((n) => n.id), adapter.networks.map((n) => n.id))
         if (adapter.status === 'complete') assert.doesNotThrow(() => adapter.assertCrawlable(defaultNetwork))
       })
+
+      if (adapter.status === 'stub') {
+        it('stub: refuses real crawls with one NotImplementedError line; its sessions say not-implemented without dialing', async () => {
+          for (const network of adapter.networks) {
+            assert.throws(() => adapter.assertCrawlable(network), (err: unknown) => err instanceof NotImplementedError && err.message.length > 0 && !err.message.includes('\n'))
+          }
+          // Nothing listens there: a dial would come back 'refused'.
+          const endpoint: Endpoint = { host: '127.0.0.1', port: await closedPort(), type: 'ipv4' }
+          const result = await adapter.runSession(endpoint, options(defaultNetwork))
+          assertWellFormed(result, endpoint)
+          assert.equal(result.reason, 'not-implemented', result.detail)
+          assert.ok((result.detail ?? '').length > 0 && !(result.detail ?? '').includes('\n'), 'the detail is one line')
+        })
+      }
     })
 
     describe('endpoints', () => {
@@ -222,7 +236,9 @@ export function adapterCompliance (adapter: Adapter): void {
         const relay = await viaRelay(defaultNetwork, { kind: 'honest', knows })
         const { result } = await session(relay.endpoint, options(defaultNetwork, { limits: { ...LIMITS, maxAddresses: 2 } }))
         assert.equal(result.ok, true, `${result.reason}: ${result.detail}`)
-        assert.ok(result.learned.length <= 2, `kept ${result.learned.length} addresses`)
+        // The peer knows 5: exactly 2 are kept (an adapter may stop asking once it is full).
+        assert.equal(result.learned.length, 2, `kept ${result.learned.length} addresses`)
+        assert.ok(result.addressesReceived > 2, `counted only ${result.addressesReceived} addresses: the cap was not exercised`)
         await assertSocketClosed(relay)
       })
 

@@ -17,7 +17,13 @@ export interface NetAddress { time: number, services: bigint, type: AddressType,
 /** BIP155 network ids. */
 export const BIP155 = { ipv4: 1, ipv6: 2, torv2: 3, torv3: 4, i2p: 5, cjdns: 6, yggdrasil: 7 } as const
 
-const BIP155_LENGTHS: Record<number, number> = { 1: 4, 2: 16, 3: 10, 4: 32, 5: 32, 6: 16, 7: 16 }
+/**
+ * Lengths of the networks Core knows (SetNetFromBIP155Network): another length drops the whole
+ * message. TORv2 (3) and Yggdrasil (7) are not among them: Core skips them like any unknown id,
+ * whatever their length, and reads on.
+ */
+const BIP155_LENGTHS: Record<number, number> = { 1: 4, 2: 16, 4: 32, 5: 32, 6: 16 }
+const YGGDRASIL_BYTES = 16
 
 /** Types a 16-byte legacy (addr v1) address can carry. */
 export const ADDR_V1_TYPES: readonly AddressType[] = ['ipv4', 'ipv6', 'cjdns']
@@ -26,8 +32,10 @@ const IPV4_MAPPED_PREFIX = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xf
 const ONIONCAT_PREFIX = Uint8Array.of(0xfd, 0x87, 0xd8, 0x7e, 0xeb, 0x43) // TORv2 in IPv6
 const INTERNAL_PREFIX = Uint8Array.of(0xfd, 0x6b, 0x88, 0xc0, 0x87, 0x24) // Core's internal names
 
+/** A plain loop: this runs for every advertised IPv6 address. */
 function hasPrefix (bytes: Uint8Array, prefix: Uint8Array): boolean {
-  return prefix.every((b, i) => bytes[i] === b)
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false
+  return true
 }
 
 // --- IP text <-> bytes ---
@@ -229,9 +237,9 @@ export function writeAddrV1 (w: Writer, a: NetAddress): void {
 export const ADDR_V2_MIN_ENTRY_BYTES = 9
 
 /**
- * One addrv2 entry. Malformed entries (too long, a known network with the wrong length) throw,
- * dropping the whole message as Core does; undefined means an unknown network or an address
- * Core holds invalid, to be skipped while reading on.
+ * One addrv2 entry. Malformed entries (over 512 bytes, a network Core knows with the wrong
+ * length) throw, dropping the whole message as Core does; undefined means an unknown network
+ * (of any length up to 512) or an address Core holds invalid, to be skipped while reading on.
  */
 export function readAddrV2 (r: Reader): NetAddress | undefined {
   const time = r.u32le('addrv2 time')
@@ -257,8 +265,9 @@ export function readAddrV2 (r: Reader): NetAddress | undefined {
     case BIP155.torv3: return { time, services, type: 'onion', host: onionFromPubkey(addr), port }
     case BIP155.i2p: return { time, services, type: 'i2p', host: i2pFromHash(addr), port }
     case BIP155.cjdns: return addr[0] === 0xfc ? { time, services, type: 'cjdns', host: formatIPv6(addr), port } : undefined
-    case BIP155.yggdrasil: return { time, services, type: 'yggdrasil', host: formatIPv6(addr), port }
-    default: return undefined // TORv2 (dead) and networks we do not know
+    // Not a network Core knows; recorded when it has BIP155's length, skipped otherwise.
+    case BIP155.yggdrasil: return length === YGGDRASIL_BYTES ? { time, services, type: 'yggdrasil', host: formatIPv6(addr), port } : undefined
+    default: return undefined // TORv2 (dead) and networks nobody knows
   }
 }
 

@@ -47,7 +47,10 @@ export function encodeFrame (magic: Uint8Array, msg: BitcoinMessage): Uint8Array
   return frame
 }
 
-export type ParsedFrame = { kind: 'message', message: BitcoinMessage, bytes: number } | { kind: 'error', error: DecodeError }
+export type ParsedFrame =
+  | { kind: 'message', message: BitcoinMessage, bytes: number }
+  /** command: the message type, when the frame was sound and only its payload did not decode. */
+  | { kind: 'error', error: DecodeError, command?: string }
 
 interface FrameHeader {
   /** undefined when the type field is invalid; the frame is read past and dropped. */
@@ -160,7 +163,7 @@ export class FrameParser {
     try {
       out.push({ kind: 'message', message: decodePayload(header.command, payload), bytes: HEADER_BYTES + payload.length })
     } catch (err) {
-      out.push({ kind: 'error', error: asDecodeError(err, header.command) })
+      out.push({ kind: 'error', error: asDecodeError(err, header.command), command: header.command })
     }
   }
 

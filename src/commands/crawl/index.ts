@@ -13,25 +13,30 @@ import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
 import { exportNetwork } from '../../export/export.js'
 import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
+import type { StderrLogger } from '../../log.js'
 import { startProgress } from '../../progress.js'
 import { openStore, resolveStorePath } from '../../store/store.js'
 import { isReachable, type PeerStore, type RunRecord } from '../../store/types.js'
 
 /** Per DNS seed query during bootstrap. */
 const DNS_TIMEOUT_MS = 5000
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay fires after 1 ms instead. */
+const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000)
+/** A phase timeout; the three together plus the session slack must stay a valid timer delay. */
+const MAX_PHASE_MS = 3_600_000
 
 // Parsed after oclif's parse (src/number-flags.ts): a bad number is one line.
 const NUMBER_FLAGS = {
   concurrency: { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true, default: DEFAULT_CONCURRENCY },
-  'connect-timeout': { summary: 'TCP connect timeout, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.connectMs },
-  'handshake-timeout': { summary: 'Handshake timeout after connect, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.handshakeMs },
-  'getaddr-timeout': { summary: 'How long to wait for the address answer after the handshake, ms.', min: 1, integer: true, default: DEFAULT_TIMEOUTS.getaddrMs },
+  'connect-timeout': { summary: 'TCP connect timeout, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.connectMs },
+  'handshake-timeout': { summary: 'Handshake timeout after connect, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.handshakeMs },
+  'getaddr-timeout': { summary: 'How long to wait for the address answer after the handshake, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.getaddrMs },
   retries: { summary: 'Extra tries after a transient failure (timeout, reset).', min: 0, max: 10, integer: true, default: DEFAULT_RETRIES },
   'max-endpoints': { summary: 'Endpoints held in memory at most; more are counted and dropped.', min: 1, integer: true, default: DEFAULT_MAX_ENDPOINTS },
-  duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, integer: false },
-  'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, integer: false, default: 5 },
-  'revisit-interval': { summary: 'With --continuous: visit each reachable peer again after this many seconds.', min: 1, integer: false, default: DEFAULT_REVISIT_MS / 1000 },
-  'retry-interval': { summary: 'With --continuous: try a failed endpoint again after this many seconds.', min: 1, integer: false, default: DEFAULT_RETRY_MS / 1000 }
+  duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, max: MAX_TIMER_S, integer: false },
+  'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, max: MAX_TIMER_S, integer: false, default: 5 },
+  'revisit-interval': { summary: 'With --continuous: visit each reachable peer again after this many seconds.', min: 1, max: MAX_TIMER_S, integer: false, default: DEFAULT_REVISIT_MS / 1000 },
+  'retry-interval': { summary: 'With --continuous: try a failed endpoint again after this many seconds.', min: 1, max: MAX_TIMER_S, integer: false, default: DEFAULT_RETRY_MS / 1000 }
 } satisfies Record<string, NumberSpec>
 
 export interface CrawlResult extends CrawlSummary {
@@ -142,8 +147,10 @@ export default class Crawl extends PeersCommand {
       } finally {
         progress?.stop()
       }
-      if (interrupted) log.info('stopped: sessions ended, saving the store')
-      finishRun(store, run, summary, interrupted)
+      // A signal from here on (export, final save) did not cut the crawl short: the run record and the result agree.
+      const stoppedBySignal = interrupted
+      if (stoppedBySignal) log.info('stopped: sessions ended, saving the store')
+      finishRun(store, run, summary, stoppedBySignal)
 
       let exported: string | null = null
       if (flags.export) {
@@ -153,7 +160,7 @@ export default class Crawl extends PeersCommand {
       }
       // Closed here so a failed final write is an error, not a success line; the finally's close is then a no-op.
       await store.close()
-      const result: CrawlResult = { adapter: adapter.name, network: network.id, store: store.path, export: exported, interrupted, checkpointMaxBlockedMs: store.maxBlockedMs, ...summary }
+      const result: CrawlResult = { adapter: adapter.name, network: network.id, store: store.path, export: exported, interrupted: stoppedBySignal, checkpointMaxBlockedMs: store.maxBlockedMs, ...summary }
       if (!this.jsonEnabled() && !flags.quiet) process.stderr.write(humanSummary(result))
       return result
     } finally {
@@ -186,32 +193,33 @@ async function defaultSeeds (adapter: Adapter, network: Network, reachable: read
 }
 
 /** Engine events to the store and the log. */
-function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: Logger, maxEndpoints: number): void {
+function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: StderrLogger, maxEndpoints: number): void {
+  // 'discovered' fires once per advertised address (millions per crawl): build debug lines only when they are written.
+  const debug = log.level === 'debug'
   engine.on('discovered', ({ endpoint, from, first, skipped }) => {
     // A seed already in the store was not seen anew: leave its lastSeen alone.
     if (from === null && store.get(network.id, endpoint) !== undefined) return
     store.recordDiscovered(network.id, endpoint, from, skipped)
-    if (!first || from === null) return
+    if (!debug || !first || from === null) return
     if (skipped === undefined) log.debug(`new peer discovered @ ${formatEndpoint(endpoint)}`)
     else log.debug(`not dialing ${formatEndpoint(endpoint)}: ${skipped}`)
   })
   engine.on('session-start', ({ endpoint, attempt }) => {
-    log.debug(`starting handshake with ${formatEndpoint(endpoint)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`)
+    if (debug) log.debug(`starting handshake with ${formatEndpoint(endpoint)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`)
   })
   engine.on('session-end', ({ result, retryInMs }) => {
-    const where = formatEndpoint(result.endpoint)
-    // A cancelled session (Ctrl-C, --duration) says nothing about the peer: do not record it.
-    if (result.reason === 'cancelled') {
-      log.debug(`session with ${where} cancelled`)
+    // A cancelled session (Ctrl-C, --duration) says nothing about the peer: do not record it (the engine does not count it either).
+    if (!result.ok && result.reason === 'cancelled') {
+      if (debug) log.debug(`session with ${formatEndpoint(result.endpoint)} cancelled`)
       return
     }
     store.recordResult(network.id, result)
     if (result.ok) {
       const agent = result.peer?.userAgent !== undefined ? `${result.peer.userAgent}, ` : ''
-      log.info(`successful handshake with ${where} (${agent}${result.learned.length} addresses)`)
-    } else {
+      log.info(`successful handshake with ${formatEndpoint(result.endpoint)} (${agent}${result.learned.length} addresses)`)
+    } else if (debug) {
       const retry = retryInMs === undefined ? '' : `; retrying in ${Math.round(retryInMs / 1000)} s`
-      log.debug(`handshake with ${where} failed: ${result.reason ?? 'error'}${result.detail !== undefined ? ` (${result.detail})` : ''}${retry}`)
+      log.debug(`handshake with ${formatEndpoint(result.endpoint)} failed: ${result.reason ?? 'error'}${result.detail !== undefined ? ` (${result.detail})` : ''}${retry}`)
     }
   })
   let warnedOverflow = false
