@@ -53,6 +53,8 @@ export interface PeerInfo {
 
 export interface LearnedAddress {
   endpoint: Endpoint
+  /** adapter.key(endpoint), when the session already computed it (saves the engine a string per address). */
+  key?: string
   /** The peer's "last seen" time for this address, unix seconds. */
   time?: number
 }

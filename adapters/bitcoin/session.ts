@@ -243,7 +243,7 @@ export class BitcoinSession {
       const key = peerKey(a)
       if (this.learnedKeys.has(key)) continue
       this.learnedKeys.add(key)
-      this.learned.push({ endpoint: { host: a.host, port: a.port, type: a.type }, time: a.time })
+      this.learned.push({ endpoint: { host: a.host, port: a.port, type: a.type }, key, time: a.time })
     }
     if (entries > this.gossipMaxEntries) return this.complete(true)
     return NONE

@@ -193,9 +193,9 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   }
 
   /** Take in an endpoint from a seed list or a peer's address answer. */
-  private learn (endpoint: Endpoint, from: Endpoint | null): void {
+  private learn (endpoint: Endpoint, from: Endpoint | null, knownKey?: string): void {
     const f = this.frontier
-    const key = this.o.adapter.key(endpoint)
+    const key = knownKey ?? this.o.adapter.key(endpoint)
     const known = f.indexOf(key)
     if (known !== undefined) {
       this.emitSafely('discovered', { endpoint, from, first: false, skipped: f.state[known] === SKIPPED ? f.skipReason(known) : undefined })
@@ -296,7 +296,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       }
     }
     this.emitSafely('session-end', { result, attempt, retryInMs })
-    for (const learned of result.learned) this.learn(learned.endpoint, result.endpoint)
+    for (const learned of result.learned) this.learn(learned.endpoint, result.endpoint, learned.key)
     this.pump()
   }
 

@@ -161,7 +161,7 @@ describe('BitcoinSession addresses', () => {
     assert.equal(r.gotAddressAnswer, true)
     assert.equal(r.addressesReceived, 12)
     assert.equal(r.learned.length, 12)
-    assert.deepEqual(r.learned[0], { endpoint: { host: '127.1.0.1', port: 18444, type: 'ipv4' }, time: 1 })
+    assert.deepEqual(r.learned[0], { endpoint: { host: '127.1.0.1', port: 18444, type: 'ipv4' }, key: '127.1.0.1:18444', time: 1 })
   })
 
   it('treats messages of up to gossipMaxEntries as gossip (configurable)', () => {

@@ -219,6 +219,10 @@ export function adapterCompliance (adapter: Adapter): void {
           assert.ok(typeof result.connectMs === 'number' && result.connectMs >= 0)
           const learned = result.learned.map((l) => adapter.key(l.endpoint)).sort()
           assert.deepEqual(learned, knows.map((k) => adapter.key(k)).sort())
+          // The engine deduplicates by a supplied key without recomputing it: it must be the adapter's key.
+          for (const l of result.learned) {
+            if (l.key !== undefined) assert.equal(l.key, adapter.key(l.endpoint), 'a learned address carries a key other than adapter.key(endpoint)')
+          }
           await assertSocketClosed(relay)
         })
 
