@@ -34,7 +34,8 @@ export function parseNumberFlags<S extends Record<string, NumberSpec>> (specs: S
     const input = flags[name as keyof S]
     if (input === undefined) continue
     const value = Number(input)
-    const ok = input.trim() !== '' && Number.isFinite(value) && (!spec.integer || Number.isInteger(value)) &&
+    // Plain decimals only: Number() would also take '0x10', '1e3' and '  7 '.
+    const ok = /^-?\d+(\.\d+)?$/.test(input) && Number.isFinite(value) && (!spec.integer || Number.isInteger(value)) &&
       value >= spec.min && (spec.max === undefined || value <= spec.max)
     if (!ok) {
       const range = spec.max === undefined ? `>= ${spec.min}` : `${spec.min}-${spec.max}`

@@ -67,6 +67,9 @@ test('bad flags: one line on stderr, exit 2, nothing dialed', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['--concurrency', 'abc'], /--concurrency 'abc' is not valid: expected an integer 1-100000/],
     [['--duration', '-1'], /--duration '-1' is not valid: expected a number/],
+    // Plain decimals only: Number() alone would take these.
+    [['--concurrency', '0x10'], /--concurrency '0x10' is not valid/],
+    [['--connect-timeout', '1e3'], /--connect-timeout '1e3' is not valid/],
     // Longer than a Node timer can wait: it would fire after 1 ms.
     [['--duration', '3000000'], /--duration '3000000' is not valid: expected a number 0\.001-2147483/],
     [['--getaddr-timeout', '3000000000'], /--getaddr-timeout '3000000000' is not valid/],
