@@ -13,6 +13,7 @@ import type { CrawlResult } from '../../src/commands/crawl/index.js'
 import { DEFAULT_RETRY_BACKOFF_MS } from '../../src/engine/defaults.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
 import { formatEndpoint } from '../../src/net/endpoint.js'
+import { runNode } from './child.js'
 import { openStore } from '../../src/store/store.js'
 import { isReachable } from '../../src/store/types.js'
 import type { ProbeReport } from './crawler-probe.js'
@@ -197,18 +198,8 @@ async function runCli (seeds: readonly string[], storePath: string, work: string
     '--retries', String(settings.retries)
   ]
   const started = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, ...cliArgs], {
-    cwd: ROOT,
-    env: { ...CHILD_ENV, PEERS_BENCH_PROBE_FILE: probeFile },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const stdout = await runNode([...nodeArgs, ...cliArgs], { cwd: ROOT, env: { ...CHILD_ENV, PEERS_BENCH_PROBE_FILE: probeFile }, what: 'the crawl' })
   const wallMs = performance.now() - started
-  if (code !== 0) throw new Error(`the crawl exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`)
   return {
     wallMs,
     summary: JSON.parse(stdout) as CrawlResult,

@@ -2,7 +2,7 @@
 // every figure to output/bench/bench-<timestamp>.json. How the figures and the lower bound
 // are computed: docs/bench.md. Run it inside ../shared/tools/netns-run (HOLE=1 to model
 // addresses that time out).
-import { spawn } from 'node:child_process'
+import { runNode } from './child.js'
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
@@ -229,17 +229,7 @@ function storeRows (scenario: InProcessScenario, f: StoreBenchFigures, targetsAp
 }
 
 async function runInProcess<T> (args: string[]): Promise<T> {
-  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'dist/test/bench/in-process.js'), ...args], {
-    cwd: ROOT,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`${args[0]} exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)
+  const stdout = await runNode(['--expose-gc', join(ROOT, 'dist/test/bench/in-process.js'), ...args], { cwd: ROOT, env: process.env, what: args[0] })
   return JSON.parse(stdout) as T
 }
 
