@@ -82,7 +82,7 @@ export interface SessionTimeouts {
   connectMs: number
   handshakeMs: number
   /** How long to wait for the address answer after the handshake. */
-  getaddrMs: number
+  askPeersMs: number
 }
 
 /** Caps that keep one hostile peer from growing our memory or holding a socket forever. */
@@ -111,6 +111,9 @@ export interface Logger {
   warn (msg: string): void
   error (msg: string): void
 }
+
+/** A logger that drops everything (library use, tests). */
+export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 
 export interface BootstrapOptions {
   signal: AbortSignal

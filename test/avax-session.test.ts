@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import type { Endpoint, SessionOptions } from '../src/contract.js'
 import { NotImplementedError } from '../src/errors.js'
-import { silentLogger } from '../src/log.js'
+import { silentLogger } from '../src/contract.js'
 import { avaxAdapter } from '../adapters/avax/index.js'
 import { FUJI, MAINNET } from '../adapters/avax/params.js'
 import { ipBytesFromHost } from '../adapters/avax/addresses.js'
@@ -153,10 +153,10 @@ describe('avax session state machine (no sockets)', () => {
 
   it('ends on the getaddr timeout only while gossiping', () => {
     const m = machine()
-    assert.deepEqual(m.getaddrTimeout(), [])
+    assert.deepEqual(m.askPeersTimeout(), [])
     m.receive(peerHandshake())
     m.receive(peerList())
-    assert.deepEqual(m.getaddrTimeout(), [{ type: 'done' }])
+    assert.deepEqual(m.askPeersTimeout(), [{ type: 'done' }])
     assert.equal(m.gotAddressAnswer, false)
   })
 
@@ -198,7 +198,7 @@ async function scriptedPeer (script: (socket: Socket, send: (m: AvaxMessage) => 
 function sessionOptions (overrides: Partial<SessionOptions> = {}): SessionOptions {
   return {
     network: MAINNET.network,
-    timeouts: { connectMs: 500, handshakeMs: 500, getaddrMs: 300 },
+    timeouts: { connectMs: 500, handshakeMs: 500, askPeersMs: 300 },
     limits: { maxBufferedBytes: 4 * 1024 * 1024, maxAddresses: 1000, maxSessionMs: 5000 },
     signal: new AbortController().signal,
     userAgent: '/peers:0.1.0/',
@@ -265,7 +265,7 @@ describe('avax adapter over loopback', () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 150)
     const started = performance.now()
-    const result = await simulated.runSession(endpoint, sessionOptions({ signal: controller.signal, timeouts: { connectMs: 500, handshakeMs: 500, getaddrMs: 10_000 } }))
+    const result = await simulated.runSession(endpoint, sessionOptions({ signal: controller.signal, timeouts: { connectMs: 500, handshakeMs: 500, askPeersMs: 10_000 } }))
     assert.equal(result.ok, true)
     assert.equal(result.learned.length, 2)
     assert.match(result.detail ?? '', /^cancelled/)
@@ -307,7 +307,7 @@ describe('avax adapter over loopback', () => {
       _s.on('close', () => clearInterval(timer))
     })
     servers.push(server)
-    const result = await simulated.runSession(endpoint, sessionOptions({ limits: { maxBufferedBytes: 1024, maxAddresses: 10, maxSessionMs: 200 }, timeouts: { connectMs: 500, handshakeMs: 5000, getaddrMs: 300 } }))
+    const result = await simulated.runSession(endpoint, sessionOptions({ limits: { maxBufferedBytes: 1024, maxAddresses: 10, maxSessionMs: 200 }, timeouts: { connectMs: 500, handshakeMs: 5000, askPeersMs: 300 } }))
     assert.equal(result.reason, 'session-limit')
   })
 

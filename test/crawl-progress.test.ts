@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createLogger } from '../src/log.js'
-import { startProgress, type ProgressCounts } from '../src/progress.js'
+import { createLogger } from '../src/cli/log.js'
+import { startProgress, type ProgressCounts } from '../src/cli/progress.js'
 
 const CLEAR = '\r\x1b[2K'
 

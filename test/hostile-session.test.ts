@@ -15,7 +15,7 @@ import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hos
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
 const NETWORK = BITCOIN_NETWORKS.find((n) => n.id === 'regtest') ?? BITCOIN_NETWORKS[0]
-const TIMEOUTS: SessionTimeouts = { connectMs: 1000, handshakeMs: 800, getaddrMs: 800 }
+const TIMEOUTS: SessionTimeouts = { connectMs: 1000, handshakeMs: 800, askPeersMs: 800 }
 const LIMITS: SessionLimits = { maxBufferedBytes: 1 << 20, maxAddresses: 2500, maxSessionMs: 4000 }
 /** Scheduling and loopback latency on a busy 2-core CI machine. */
 const SLACK_MS = 1500
@@ -170,7 +170,7 @@ describe('a session with each hostile peer', () => {
     assert.equal(result.gotAddressAnswer, false)
     assert.deepEqual(result.learned, [])
     assert.equal(result.addressesReceived, 0)
-    assert.ok(ms < TIMEOUTS.handshakeMs + TIMEOUTS.getaddrMs + SLACK_MS)
+    assert.ok(ms < TIMEOUTS.handshakeMs + TIMEOUTS.askPeersMs + SLACK_MS)
   })
 
   it('addr flood: 300 full messages before verack are ignored; then gossip past the cap: learned stays at maxAddresses, every entry counted', async () => {
@@ -222,7 +222,7 @@ describe('a session with each hostile peer', () => {
     } as typeof Socket.prototype.write
     let outcome: { result: SessionResult, ms: number }
     try {
-      outcome = await session('ping-flood', {}, { getaddrMs: PING_FLOOD_GETADDR_MS })
+      outcome = await session('ping-flood', {}, { askPeersMs: PING_FLOOD_GETADDR_MS })
     } finally {
       Socket.prototype.write = realWrite
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { computeStats } from '../src/stats/stats.js'
 import { renderStats } from '../src/stats/render.js'
 import type { PeerRecord } from '../src/store/types.js'
-import { renderTable } from '../src/table.js'
+import { renderTable } from '../src/cli/table.js'
 
 let counter = 0
 /** A record; reachable unless told otherwise. */

@@ -93,7 +93,7 @@ export class AvaxSessionMachine {
   }
 
   /** The peer did not answer our GetPeerList in time: keep what we have. */
-  getaddrTimeout (): SessionAction[] {
+  askPeersTimeout (): SessionAction[] {
     if (this.state !== 'gossiping') return []
     this.state = 'done'
     return [{ type: 'done' }]

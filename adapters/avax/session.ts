@@ -111,8 +111,8 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
           case 'await-peer-list':
             clearTimeout(getaddrTimer)
             getaddrTimer = setTimeout(() => {
-              apply(machine.getaddrTimeout())
-            }, timeouts.getaddrMs)
+              apply(machine.askPeersTimeout())
+            }, timeouts.askPeersMs)
             break
           case 'done':
             end()

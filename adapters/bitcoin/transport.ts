@@ -110,7 +110,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
         for (const output of outputs) {
           if (done) return
           if (output.kind === 'send') send(output.message)
-          else if (output.kind === 'handshake-complete') arm(timeouts.getaddrMs)
+          else if (output.kind === 'handshake-complete') arm(timeouts.askPeersMs)
           else finish()
         }
       } finally {

@@ -1,8 +1,8 @@
 import { adapters } from '../../adapters/index.js'
-import { PeersCommand } from '../base-command.js'
+import { PeersCommand } from '../cli/base-command.js'
 import type { Adapter } from '../contract.js'
 import { NotImplementedError } from '../errors.js'
-import { renderTable } from '../table.js'
+import { renderTable } from '../cli/table.js'
 
 export interface AdapterListing {
   name: string

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
 import { openAsnLookup } from '../asn/lookup.js'
-import { PeersCommand } from '../base-command.js'
+import { PeersCommand } from '../cli/base-command.js'
 import { UsageError } from '../errors.js'
 import { EXPORT_FORMATS, exportNetwork } from '../export/export.js'
-import { asnDbFlag, readerFlags, selectNetworks } from '../store/readers.js'
+import { asnDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 
 export default class Export extends PeersCommand {

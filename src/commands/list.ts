@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core'
 import type { AddressType } from '../contract.js'
-import { PeersCommand } from '../base-command.js'
+import { PeersCommand } from '../cli/base-command.js'
 import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { addressSortKey } from '../store/address-order.js'
-import { asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../store/readers.js'
+import { asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../cli/store-readers.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
-import { renderTable, type Column } from '../table.js'
+import { renderTable, type Column } from '../cli/table.js'
 
 const ADDRESS_TYPES = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns', 'yggdrasil'] as const satisfies readonly AddressType[]
 const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height'] as const

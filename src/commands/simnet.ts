@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
 import { Simnet, type SimnetOptions } from '../../adapters/bitcoin/simnet/index.js'
 import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
-import { PeersCommand } from '../base-command.js'
-import { numberFlags, parseNumberFlags, type NumberSpec } from '../number-flags.js'
+import { PeersCommand } from '../cli/base-command.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
 import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
 

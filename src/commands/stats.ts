@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { PeersCommand } from '../base-command.js'
+import { PeersCommand } from '../cli/base-command.js'
 import { renderStats } from '../stats/render.js'
 import { computeStats, type NetworkStats } from '../stats/stats.js'
-import { adapterOfNetwork, asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../store/readers.js'
+import { adapterOfNetwork, asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../cli/store-readers.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 
 export default class Stats extends PeersCommand {

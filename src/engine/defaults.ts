@@ -17,7 +17,7 @@ export const DEFAULT_TIMEOUTS: SessionTimeouts = {
   handshakeMs: 10000,
   // Bitcoin Core sends its getaddr answer on the addr trickle timer (exponential, mean 30 s),
   // so most answers arrive within 35 s; waiting longer buys little.
-  getaddrMs: 35000
+  askPeersMs: 35000
 }
 
 export const DEFAULT_LIMITS: SessionLimits = {

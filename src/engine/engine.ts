@@ -151,7 +151,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       userAgent: options.userAgent
     }
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(options.timeouts ?? {}) }
-    const phases = this.timeouts.connectMs + this.timeouts.handshakeMs + this.timeouts.getaddrMs
+    const phases = this.timeouts.connectMs + this.timeouts.handshakeMs + this.timeouts.askPeersMs
     // Longer phase timeouts must not be cut short by the default wall-time cap.
     this.limits = { ...DEFAULT_LIMITS, maxSessionMs: Math.max(DEFAULT_LIMITS.maxSessionMs, phases + SESSION_SLACK_MS), ...definedOnly(options.limits ?? {}) }
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { AsnLookup } from '../asn/lookup.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { sortByAddress } from '../store/address-order.js'
-import { enrichAsn } from './enrich.js'
+import { enrichAsn } from '../asn/enrich.js'
 import { isReachable, type PeerRecord, type PeerStore } from '../store/types.js'
 
 export const EXPORT_FORMATS = ['txt', 'json', 'csv'] as const

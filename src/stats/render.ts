@@ -1,5 +1,5 @@
 // `peers stats` as text: one section per table; the AS table gets a bar column on a TTY.
-import { bar, renderTable, type Column } from '../table.js'
+import { bar, renderTable, type Column } from '../cli/table.js'
 import type { CountRow, NetworkStats, TopRows } from './stats.js'
 
 const BAR_WIDTH = 30

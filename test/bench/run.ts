@@ -37,7 +37,7 @@ const USAGE = `npm run bench -- [options]
   --concurrency N          crawl concurrency (default: the CLI's, ${DEFAULT_CONCURRENCY})
   --connect-timeout MS     (default ${DEFAULT_TIMEOUTS.connectMs})
   --handshake-timeout MS   (default ${DEFAULT_TIMEOUTS.handshakeMs})
-  --getaddr-timeout MS     (default ${DEFAULT_TIMEOUTS.getaddrMs})
+  --getaddr-timeout MS     (default ${DEFAULT_TIMEOUTS.askPeersMs})
   --retries N              (default ${DEFAULT_RETRIES})
   --getaddr-delay-mean MS  mainnet-like's mean getaddr delay (default ${DEFAULT_GETADDR_DELAY_MEAN_MS})
   --scale F                multiply every scenario's counts by F (quick runs; targets then do not apply)
@@ -96,7 +96,7 @@ async function main (): Promise<void> {
     concurrency: numberOption(values.concurrency, DEFAULT_CONCURRENCY, 'concurrency'),
     connectTimeoutMs: numberOption(values['connect-timeout'], DEFAULT_TIMEOUTS.connectMs, 'connect-timeout'),
     handshakeTimeoutMs: numberOption(values['handshake-timeout'], DEFAULT_TIMEOUTS.handshakeMs, 'handshake-timeout'),
-    getaddrTimeoutMs: numberOption(values['getaddr-timeout'], DEFAULT_TIMEOUTS.getaddrMs, 'getaddr-timeout'),
+    getaddrTimeoutMs: numberOption(values['getaddr-timeout'], DEFAULT_TIMEOUTS.askPeersMs, 'getaddr-timeout'),
     retries: numberOption(values.retries, DEFAULT_RETRIES, 'retries'),
     seed: numberOption(values.seed, 1, 'seed'),
     cpuProfileDir: values['cpu-prof'] ? outDir : undefined

@@ -33,7 +33,7 @@ describe('peers simnet', () => {
 
     const r = await bitcoinAdapter.runSession(bitcoinAdapter.parseEndpoint(summary.seeds[0], regtest), {
       network: regtest,
-      timeouts: { connectMs: 2000, handshakeMs: 2000, getaddrMs: 2000 },
+      timeouts: { connectMs: 2000, handshakeMs: 2000, askPeersMs: 2000 },
       limits: { maxBufferedBytes: 1 << 20, maxAddresses: 1000, maxSessionMs: 5000 },
       signal: new AbortController().signal,
       userAgent: '/peers-test:0.1.0/'

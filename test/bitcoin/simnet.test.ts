@@ -15,7 +15,7 @@ const key = bitcoinAdapter.key
 function options (signal = new AbortController().signal): SessionOptions {
   return {
     network: regtest,
-    timeouts: { connectMs: 2000, handshakeMs: 500, getaddrMs: 2000 },
+    timeouts: { connectMs: 2000, handshakeMs: 500, askPeersMs: 2000 },
     limits: { maxBufferedBytes: 5_000_000, maxAddresses: 10_000, maxSessionMs: 10_000 },
     signal,
     userAgent: '/peers-test:0.1.0/'

@@ -20,7 +20,7 @@ after(async () => {
 function options (overrides: { timeouts?: Partial<SessionOptions['timeouts']>, limits?: Partial<SessionOptions['limits']>, signal?: AbortSignal } = {}): SessionOptions {
   return {
     network: regtest,
-    timeouts: { connectMs: 2000, handshakeMs: 2000, getaddrMs: 2000, ...overrides.timeouts },
+    timeouts: { connectMs: 2000, handshakeMs: 2000, askPeersMs: 2000, ...overrides.timeouts },
     limits: { maxBufferedBytes: 5_000_000, maxAddresses: 10_000, maxSessionMs: 10_000, ...overrides.limits },
     signal: overrides.signal ?? new AbortController().signal,
     userAgent: '/peers-test:0.1.0/'
@@ -67,7 +67,7 @@ describe('runSession against simulated peers', () => {
   it('a peer with a small answer: ok after the getaddr timeout, gotAddressAnswer false', async () => {
     const peer = await startPeer({ kind: 'honest', knows: knownEndpoints(3) })
     const started = Date.now()
-    const r = await bitcoinAdapter.runSession(peer.endpoint, options({ timeouts: { getaddrMs: 300 } }))
+    const r = await bitcoinAdapter.runSession(peer.endpoint, options({ timeouts: { askPeersMs: 300 } }))
     assert.equal(r.ok, true)
     assert.equal(r.gotAddressAnswer, false)
     assert.equal(r.learned.length, 3)
@@ -184,7 +184,7 @@ describe('runSession cancellation and guards', () => {
     const peer = await startPeer({ kind: 'honest', knows: knownEndpoints(2) })
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 300)
-    const r = await bitcoinAdapter.runSession(peer.endpoint, options({ signal: controller.signal, timeouts: { getaddrMs: 5000 } }))
+    const r = await bitcoinAdapter.runSession(peer.endpoint, options({ signal: controller.signal, timeouts: { askPeersMs: 5000 } }))
     assert.equal(r.ok, true)
     assert.equal(r.gotAddressAnswer, false)
     assert.equal(r.learned.length, 2)

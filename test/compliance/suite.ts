@@ -8,10 +8,10 @@ import {
   FAILURE_REASONS, type Adapter, type Endpoint, type FailureReason, type Network, type SessionOptions, type SessionResult, type SimulatedBehaviour, type SimulatedPeer
 } from '../../src/contract.js'
 import { NotImplementedError, UsageError } from '../../src/errors.js'
-import { silentLogger } from '../../src/log.js'
+import { silentLogger } from '../../src/contract.js'
 import { startRelay, type Relay } from './relay.js'
 
-const TIMEOUTS = { connectMs: 500, handshakeMs: 400, getaddrMs: 400 }
+const TIMEOUTS = { connectMs: 500, handshakeMs: 400, askPeersMs: 400 }
 const LIMITS = { maxBufferedBytes: 8 * 1024 * 1024, maxAddresses: 1000, maxSessionMs: 5000 }
 /** Scheduling and loopback latency on a busy CI machine. */
 const SLACK_MS = 600
@@ -294,7 +294,7 @@ export function adapterCompliance (adapter: Adapter): void {
         const knows = knownEndpoints(defaultNetwork)
         const relay = await viaRelay(defaultNetwork, { kind: 'honest', knows })
         const controller = new AbortController()
-        const slow = { ...TIMEOUTS, getaddrMs: 10_000 }
+        const slow = { ...TIMEOUTS, askPeersMs: 10_000 }
         const pending = session(relay.endpoint, options(defaultNetwork, { timeouts: slow, signal: controller.signal }))
         setTimeout(() => controller.abort(), 300)
         const { result, ms } = await pending

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { Flags } from '@oclif/core'
-import { PeersCommand } from '../../base-command.js'
+import { PeersCommand } from '../../cli/base-command.js'
 import { AsnDatabaseError } from '../../errors.js'
 import { ASN_SOURCE_FILES, ASN_SOURCE_PACKAGE, buildAsnDatabase, defaultAsnSourceDir, type AsnBuildSummary } from '../../asn/build.js'
 import { DEFAULT_ASN_DB_OUT } from '../../asn/lookup.js'

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net'
 import { Args } from '@oclif/core'
-import { PeersCommand } from '../../base-command.js'
+import { PeersCommand } from '../../cli/base-command.js'
 import { AsnDatabaseError, UsageError } from '../../errors.js'
-import { asnDbFlag } from '../../asn/flags.js'
+import { asnDbFlag } from '../../cli/asn-flags.js'
 import { ASN_DB_ENV, findAsnDatabase, openAsnLookup } from '../../asn/lookup.js'
 
 export interface AsnLookupRow {

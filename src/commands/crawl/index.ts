@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core'
 import { adapters, getAdapter, getNetwork } from '../../../adapters/index.js'
-import { asnDbFlag } from '../../asn/flags.js'
+import { asnDbFlag } from '../../cli/asn-flags.js'
 import { openAsnLookup } from '../../asn/lookup.js'
-import { PeersCommand } from '../../base-command.js'
-import { numberFlags, parseNumberFlags, type NumberSpec } from '../../number-flags.js'
+import { PeersCommand } from '../../cli/base-command.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../../cli/number-flags.js'
 import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
 import {
@@ -13,8 +13,8 @@ import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
 import { exportNetwork } from '../../export/export.js'
 import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
-import type { StderrLogger } from '../../log.js'
-import { startProgress } from '../../progress.js'
+import type { StderrLogger } from '../../cli/log.js'
+import { startProgress } from '../../cli/progress.js'
 import { openStore, resolveStorePath } from '../../store/store.js'
 import { isReachable, type PeerStore, type RunRecord } from '../../store/types.js'
 
@@ -30,7 +30,7 @@ const NUMBER_FLAGS = {
   concurrency: { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true, default: DEFAULT_CONCURRENCY },
   'connect-timeout': { summary: 'TCP connect timeout, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.connectMs },
   'handshake-timeout': { summary: 'Handshake timeout after connect, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.handshakeMs },
-  'getaddr-timeout': { summary: 'How long to wait for the address answer after the handshake, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.getaddrMs },
+  'getaddr-timeout': { summary: 'How long to wait for the address answer after the handshake, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.askPeersMs },
   retries: { summary: 'Extra tries after a transient failure (timeout, reset).', min: 0, max: 10, integer: true, default: DEFAULT_RETRIES },
   'max-endpoints': { summary: 'Endpoints held in memory at most; more are counted and dropped.', min: 1, integer: true, default: DEFAULT_MAX_ENDPOINTS },
   duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, max: MAX_TIMER_S, integer: false },
@@ -126,7 +126,7 @@ export default class Crawl extends PeersCommand {
         network,
         policy,
         concurrency: n.concurrency,
-        timeouts: { connectMs: n['connect-timeout'], handshakeMs: n['handshake-timeout'], getaddrMs: n['getaddr-timeout'] },
+        timeouts: { connectMs: n['connect-timeout'], handshakeMs: n['handshake-timeout'], askPeersMs: n['getaddr-timeout'] },
         retries: n.retries,
         maxEndpoints: n['max-endpoints'],
         durationMs: n.duration === undefined ? undefined : n.duration * 1000,

@@ -1,7 +1,7 @@
 // Numeric flags, validated after oclif's parse: an error thrown inside an oclif flag parser
 // comes out wrapped in several lines of oclif text, and a bad number should be one line.
 import { Flags, type Interfaces } from '@oclif/core'
-import { UsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 
 export interface NumberSpec {
   summary: string

@@ -1,5 +1,5 @@
 import { Command, Flags, Errors } from '@oclif/core'
-import { PeersError } from './errors.js'
+import { PeersError } from '../errors.js'
 import { LOG_LEVELS, createLogger, type StderrLogger } from './log.js'
 
 /**

@@ -1,6 +1,6 @@
 // ASN enrichment of stored records: one place decides which records an ASN database can
 // answer for and how its answer is stored.
-import type { AsnLookup } from '../asn/lookup.js'
+import type { AsnLookup } from './lookup.js'
 import type { PeerRecord, PeerStore } from '../store/types.js'
 
 /** Address types an ASN database can answer for (cjdns and yggdrasil are IPv6 overlays with no AS). */

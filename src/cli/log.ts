@@ -1,4 +1,4 @@
-import type { Logger } from './contract.js'
+import type { Logger } from '../contract.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -34,4 +34,3 @@ export function createLogger (level: LogLevel = 'info', write: (line: string) =>
   return logger
 }
 
-export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }

@@ -4,15 +4,15 @@ import { Flags } from '@oclif/core'
 import { adapters, findNetworkById } from '../../adapters/index.js'
 import { openAsnLookup } from '../asn/lookup.js'
 import type { Adapter, Logger } from '../contract.js'
-import { enrichAsn, lacksAsn } from '../export/enrich.js'
-import { isReachable, type PeerStore } from './types.js'
+import { enrichAsn, lacksAsn } from '../asn/enrich.js'
+import { isReachable, type PeerStore } from '../store/types.js'
 
 export const readerFlags = {
   db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
   net: Flags.string({ summary: 'Network id or --net name (e.g. mainnet, signet, avax-fuji); default: every network in the store.' })
 }
 
-export { asnDbFlag } from '../asn/flags.js'
+export { asnDbFlag } from './asn-flags.js'
 
 /** `--net` as a store network id (an unknown name is a usage error), or every network in the store. */
 export function selectNetworks (store: PeerStore, net: string | undefined): string[] {

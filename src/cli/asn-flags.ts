@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { ASN_DB_ENV } from './lookup.js'
+import { ASN_DB_ENV } from '../asn/lookup.js'
 
 /** `--asn-db PATH` for every command that enriches addresses with AS numbers. */
 export const asnDbFlag = Flags.string({
