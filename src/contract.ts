@@ -1,6 +1,7 @@
 // The adapter contract: everything the engine knows about a network. An adapter is one
 // folder under adapters/ that exports an object implementing `Adapter`, listed in
 // adapters/index.ts. The engine never names a chain.
+import type { Socket } from 'node:net'
 
 export type AddressType = 'ipv4' | 'ipv6' | 'onion' | 'i2p' | 'cjdns' | 'yggdrasil'
 
@@ -35,6 +36,22 @@ export const FAILURE_REASONS = [
   'session-limit', // one of our per-session caps (bytes, time) ended it
   'cancelled', // we stopped it (Ctrl-C, --duration)
   'not-implemented', // the adapter's transport is a stub
+  // Overlays (docs/design.md §3): the proxy or bridge, then what Tor / I2P said about the peer.
+  'proxy-unavailable', // the SOCKS5 proxy or SAM bridge is down, hung, or closed mid-reply
+  'proxy-error', // the proxy failed in general (SOCKS 0x01, 0x07, 0x08) or broke its protocol
+  'proxy-denied', // the proxy's rules forbid it (SOCKS 0x02) or it refused our authentication
+  'onion-descriptor-not-found', // Tor 0xF0: the onion service's descriptor was not found (offline or never published)
+  'onion-descriptor-invalid', // Tor 0xF1
+  'onion-intro-failed', // Tor 0xF2: every introduction point failed
+  'onion-rendezvous-failed', // Tor 0xF3
+  'onion-auth-required', // Tor 0xF4 / 0xF5: client authorization missing or wrong (never a public node)
+  'onion-bad-address', // Tor 0xF6: invalid onion address
+  'onion-intro-timeout', // Tor 0xF7
+  'i2p-unreachable', // SAM CANT_REACH_PEER
+  'i2p-not-found', // SAM KEY_NOT_FOUND / PEER_NOT_FOUND (naming lookup failed)
+  'i2p-invalid-key', // SAM INVALID_KEY
+  'i2p-timeout', // SAM TIMEOUT
+  'i2p-error', // SAM I2P_ERROR and other results
   'error' // anything else; `detail` says what
 ] as const
 export type FailureReason = typeof FAILURE_REASONS[number]
@@ -55,8 +72,10 @@ export interface LearnedAddress {
   endpoint: Endpoint
   /** adapter.key(endpoint), when the session already computed it (saves the engine a string per address). */
   key?: string
-  /** The peer's "last seen" time for this address, unix seconds. */
+  /** The peer's "last seen" time for this address, unix seconds, as the peer claimed it (the store sanitises it). */
   time?: number
+  /** Services the address was advertised with, as a decimal string. */
+  services?: string
 }
 
 export interface SessionResult {
@@ -74,15 +93,47 @@ export interface SessionResult {
   learned: LearnedAddress[]
   /** Address entries received before dedup and caps (shows a flood). */
   addressesReceived: number
-  /** Whether the real address answer arrived before the getaddr timeout. */
+  /** Whether the peer's address answer was recognised before the ask-for-peers timeout. */
   gotAddressAnswer?: boolean
+  /** The recognised answer: entries in it, and ms from our request to its arrival. */
+  answer?: { entries: number, afterMs: number }
+  /** Address messages that declared more entries than the protocol allows; dropped unlearned. */
+  oversizedAddr?: { messages: number, largestDeclared: number }
 }
 
+/** The three phases of a session (docs/design.md §1.1). */
 export interface SessionTimeouts {
+  /** Until the byte stream is open (TCP, or the proxy / bridge said OK). */
   connectMs: number
+  /** Until the adapter's handshake completed. */
   handshakeMs: number
-  /** How long to wait for the address answer after the handshake. */
+  /** Ask for peers: how long to wait for the address answer after the handshake. */
   askPeersMs: number
+}
+
+/** What an adapter declares for its protocol; overlay floors and lanes are the engine's (docs/design.md §1.2-1.3). */
+export interface AdapterDefaults {
+  timeouts: SessionTimeouts
+  limits?: Partial<SessionLimits>
+}
+
+export interface DialOptions {
+  signal: AbortSignal
+  /** The connect phase: until the stream is open. */
+  timeoutMs: number
+}
+
+/** Opens a byte stream to an endpoint: TCP, or through a SOCKS5 proxy or SAM bridge (src/net/dialers). Rejects with DialError. */
+export type Dial = (endpoint: Endpoint, options: DialOptions) => Promise<Socket>
+
+/** Why a dial failed, as a contract reason. */
+export class DialError extends Error {
+  readonly reason: FailureReason
+  constructor (reason: FailureReason, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DialError'
+    this.reason = reason
+  }
 }
 
 /** Caps that keep one hostile peer from growing our memory or holding a socket forever. */
@@ -103,6 +154,10 @@ export interface SessionOptions {
   signal: AbortSignal
   /** e.g. `/peers:0.1.0/` */
   userAgent: string
+  /** Addresses as they arrive (docs/design.md §1.1). When given, the result's `learned` is empty. */
+  onLearned?: (batch: LearnedAddress[]) => void
+  /** How to open the stream; absent: direct TCP. */
+  dial?: Dial
 }
 
 export interface Logger {
@@ -152,6 +207,8 @@ export interface Adapter {
   readonly defaultNetwork: string
   /** Endpoint types this adapter can dial; others are recorded as discovered and not dialed. */
   readonly dialableTypes: readonly AddressType[]
+  /** Phase timeouts and limits for this protocol on clearnet. */
+  readonly defaults: AdapterDefaults
   /** Deduplication key: two endpoints with the same key are one peer. */
   key (endpoint: Endpoint): string
   /** Parse a user-given `host:port`, `[ipv6]:port` or bare host (default port). Throws UsageError. */

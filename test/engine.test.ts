@@ -43,6 +43,7 @@ class FakeNet {
       status: 'complete',
       networks: [NETWORK],
       defaultNetwork: NETWORK.name,
+      defaults: { timeouts: { connectMs: 5000, handshakeMs: 10000, askPeersMs: 35000 } },
       dialableTypes: ['ipv4', 'ipv6'],
       key: (e) => `${e.host.toLowerCase()}:${e.port}`,
       parseEndpoint: unused,

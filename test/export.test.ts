@@ -128,7 +128,7 @@ test('json: the records with every stored field, sorted by address', async () =>
 })
 
 test('txt lines always split into three fields; csv fields quote only when needed', () => {
-  const base = { network: NET, host: '2001:db8::1', port: 8333, type: 'ipv6' as const, firstSeen: '', lastSeen: '', successes: 1, failures: 0, advertisedBy: 0 }
+  const base = { network: NET, host: '2001:db8::1', port: 8333, type: 'ipv6' as const, firstSeen: '', successes: 1, failures: 0, advertisements: 0 }
   assert.equal(txtLine({ ...base, asn: 64500 }), '[2001:db8::1]:8333 / AS64500 / unknown')
   assert.equal(txtLine({ ...base, asOrg: 'Org without a number' }), '[2001:db8::1]:8333 / AS? / unknown')
   assert.equal(txtLine({ ...base, asn: 64500, asOrg: 'Two\r\nlines' }), '[2001:db8::1]:8333 / AS64500 / Two lines')

@@ -133,6 +133,6 @@ test('a crawl with every hostile peer mixed in finishes, finds every honest node
     assert.equal(rec.skipped, 'non-routable', `${host}: skipped ${rec.skipped}`)
     assert.equal(rec.lastTried, undefined, `${host} was dialed`)
     assert.equal(rec.successes + rec.failures, 0)
-    assert.equal(rec.advertisedBy, 1, `${host}: advertised ${rec.advertisedBy} times by one session`)
+    assert.equal(rec.advertisements, 1, `${host}: advertised ${rec.advertisements} times by one session`)
   }
 })

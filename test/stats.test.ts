@@ -16,12 +16,12 @@ function peer (fields: Partial<PeerRecord> & { reachable?: boolean } = {}): Peer
     port: 8333,
     type: 'ipv4',
     firstSeen: '2024-10-24T00:00:00.000Z',
-    lastSeen: '2024-10-24T00:00:00.000Z',
+    lastAdvertised: '2024-10-24T00:00:00.000Z',
     lastTried: '2024-10-24T01:00:00.000Z',
     ...(reachable ? { lastSuccess: '2024-10-24T01:00:00.000Z' } : { lastFailure: 'refused' as const }),
     successes: reachable ? 1 : 0,
     failures: reachable ? 0 : 1,
-    advertisedBy: 0,
+    advertisements: 0,
     ...rest
   }
 }

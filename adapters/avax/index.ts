@@ -20,6 +20,8 @@ function createAvaxAdapter (transport: AvaxTransport, simulation: () => Simulati
     networks: AVAX_NETWORKS.map((p) => p.network),
     defaultNetwork: MAINNET.network.name,
     dialableTypes: ['ipv4', 'ipv6'],
+    // AvalancheGo answers GetPeerList at once; the TLS handshake is one round trip more than TCP.
+    defaults: { timeouts: { connectMs: 5000, handshakeMs: 10000, askPeersMs: 10000 } },
     key: (endpoint: Endpoint) => formatEndpoint(endpoint),
     parseEndpoint (text: string, network: Network): Endpoint {
       const endpoint = parseHostPort(text, network.defaultPort)

@@ -4,6 +4,7 @@
 import type { Adapter, Network, SimulationKit } from '../../src/contract.js'
 import { parseHostPort } from '../../src/net/endpoint.js'
 import { bootstrapBitcoin } from './bootstrap.js'
+import { BITCOIN_DEFAULTS } from './defaults.js'
 import { BITCOIN_NETWORKS, serviceNames, type BitcoinNetworkParams } from './params.js'
 import { peerKey } from './session.js'
 import { startSimulatedPeer } from './simnet/index.js'
@@ -25,6 +26,7 @@ export const bitcoinAdapter: Adapter = {
   networks: BITCOIN_NETWORKS,
   defaultNetwork: 'mainnet',
   dialableTypes: ['ipv4', 'ipv6'],
+  defaults: BITCOIN_DEFAULTS,
   key: peerKey,
   serviceNames,
   parseEndpoint: (text, network) => parseHostPort(text, network.defaultPort),

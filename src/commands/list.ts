@@ -25,7 +25,7 @@ function compareOptional<T extends number | string> (a: T | undefined, b: T | un
 
 const COMPARE: Record<SortKey, (a: PeerRecord, b: PeerRecord) => number> = {
   address: () => 0, // the address tie-break does it
-  'last-seen': (a, b) => compareOptional(a.lastSeen, b.lastSeen, true),
+  'last-seen': (a, b) => compareOptional(a.lastSuccess, b.lastSuccess, true),
   latency: (a, b) => compareOptional(a.connectMs, b.connectMs),
   asn: (a, b) => compareOptional(a.asn, b.asn),
   agent: (a, b) => compareOptional(a.userAgent, b.userAgent),
@@ -99,7 +99,7 @@ export default class List extends PeersCommand {
       p.userAgent ?? '',
       p.startHeight === undefined ? '' : String(p.startHeight),
       p.connectMs === undefined ? '' : `${Math.round(p.connectMs)} ms`,
-      p.lastSeen.slice(0, 19).replace('T', ' ')
+      p.lastSuccess === undefined ? '' : p.lastSuccess.slice(0, 19).replace('T', ' ')
     ])
     return renderTable(columns, rows)
   }

@@ -130,10 +130,12 @@ class LowPeerStore implements PeerStore {
   recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string): void {
     const at = this.isoNow()
     const record = this.getOrCreate(network, endpoint, at)
-    record.lastSeen = at
     // The crawl calls this once per address a session learned (sessions deduplicate), so
     // each call from a peer is one advertising session.
-    if (advertisedBy !== null) record.advertisedBy++
+    if (advertisedBy !== null) {
+      record.advertisements++
+      record.lastAdvertised = at
+    }
     // Called once per advertised address: touch `skipped` only when it changes.
     if (skipped !== record.skipped) setOrDelete(record, 'skipped', skipped)
     this.changed()
@@ -250,7 +252,7 @@ class LowPeerStore implements PeerStore {
     const key = keyOf(endpoint)
     let record = byKey.get(key)
     if (record === undefined) {
-      record = { network, host: endpoint.host, port: endpoint.port, type: endpoint.type, firstSeen: at, lastSeen: at, successes: 0, failures: 0, advertisedBy: 0 }
+      record = { network, host: endpoint.host, port: endpoint.port, type: endpoint.type, firstSeen: at, successes: 0, failures: 0, advertisements: 0 }
       byKey.set(key, record)
       this.db.data.peers[network].push(record)
     }

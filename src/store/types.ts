@@ -4,13 +4,19 @@ import type { AddressType, Endpoint, FailureReason, SessionResult } from '../con
 
 export const STORE_SCHEMA_VERSION = 1
 
+/** One uptime window of the sipa seeder's CAddrStat. */
+export interface UptimeWindow { weight: number, count: number, reliability: number }
+/** Windows 2 h, 8 h, 1 d, 7 d, 30 d, in that order, and the time of the last try (unix ms). */
+export interface UptimeState { lastTry: number, windows: [UptimeWindow, UptimeWindow, UptimeWindow, UptimeWindow, UptimeWindow] }
+
 export interface PeerRecord {
   network: string // Network.id
   host: string
   port: number
   type: AddressType
   firstSeen: string // ISO 8601 UTC
-  lastSeen: string
+  /** When a peer last advertised it to us (unset for a seed never advertised). */
+  lastAdvertised?: string
   lastTried?: string
   lastSuccess?: string
   successes: number
@@ -28,8 +34,25 @@ export interface PeerRecord {
   handshakeMs?: number
   /** Addresses it gave us in its last successful session. */
   addressesGiven?: number
-  /** How many distinct peers advertised it (counted once per advertising session). */
-  advertisedBy: number
+  /** Advertising sessions: each session that advertised it counts once (not distinct peers). */
+  advertisements: number
+  /** Newest time a peer claimed for it (unix s), sanitised as Core does (> 10 min ahead counts as 5 days ago). */
+  advertisedTime?: number
+  /** Services (decimal string) it was advertised with, in that newest advertisement. */
+  advertisedServices?: string
+  /** Its last recognised address answer: when, how many entries, how long after our request. */
+  answer?: { at: string, entries: number, afterMs: number }
+  /** Whether its last successful session recognised an address answer. */
+  lastAnswered?: boolean
+  /** Address messages it sent that declared more than the protocol's maximum (dropped unlearned), and the last declared count. */
+  oversizedAddrMessages?: number
+  lastOversizedCount?: number
+  /** Rolling reliability (sipa seeder's EMA), see docs/design.md §2.4. */
+  uptime?: UptimeState
+  /** ISO 3166-1 alpha-2, from the geo database; never set for onion, I2P or CJDNS. */
+  country?: string
+  /** Failures since the last success (retention). */
+  consecutiveFailures?: number
   asn?: number
   asOrg?: string
   extra?: Record<string, string | number | boolean>

@@ -197,7 +197,7 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
   // 'discovered' fires once per advertised address (millions per crawl): build debug lines only when they are written.
   const debug = log.level === 'debug'
   engine.on('discovered', ({ endpoint, from, first, skipped }) => {
-    // A seed already in the store was not seen anew: leave its lastSeen alone.
+    // A seed already in the store was not seen anew: leave its record alone.
     if (from === null && store.get(network.id, endpoint) !== undefined) return
     store.recordDiscovered(network.id, endpoint, from, skipped)
     if (!debug || !first || from === null) return
