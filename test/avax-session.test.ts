@@ -8,6 +8,7 @@ import { silentLogger } from '../src/contract.js'
 import { avaxAdapter } from '../adapters/avax/index.js'
 import { FUJI, MAINNET } from '../adapters/avax/params.js'
 import { ipBytesFromHost } from '../adapters/avax/addresses.js'
+import { onionFromPubkey } from '../src/net/ip.js'
 import { BloomFilter, bloomHash, optimalParameters } from '../adapters/avax/bloom.js'
 import { FrameDecoder, encodeFrame } from '../adapters/avax/framing.js'
 import { formatNodeId, gossipId, nodeIdFromCertificate } from '../adapters/avax/ids.js'
@@ -225,7 +226,7 @@ describe('avax adapter over loopback', () => {
     assert.equal(MAINNET.networkId, 1)
     assert.equal(FUJI.networkId, 5)
     assert.deepEqual(avaxAdapter.dialableTypes, ['ipv4', 'ipv6'])
-    assert.throws(() => avaxAdapter.parseEndpoint(`${'a'.repeat(56)}.onion`, MAINNET.network), /not an IP address/)
+    assert.throws(() => avaxAdapter.parseEndpoint(onionFromPubkey(new Uint8Array(32)), MAINNET.network), /not an IP address/)
   })
 
   it('bootstraps from the genesis bootstrappers without DNS', async () => {

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto'
 import { DecodeError } from '../../src/errors.js'
 import { BITCOIN_NETWORKS, MAX_PAYLOAD } from '../../adapters/bitcoin/params.js'
 import {
-  FrameParser, Reader, checksum, decodePayload, encodeFrame, encodePayload, pubkeyFromOnion,
+  FrameParser, Reader, checksum, decodePayload, encodeFrame, encodePayload,
   type BitcoinMessage, type ParsedFrame
 } from '../../adapters/bitcoin/wire/index.js'
+import { pubkeyFromOnion } from '../../src/net/ip.js'
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'))
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')

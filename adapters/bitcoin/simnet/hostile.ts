@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net'
 import type { Endpoint, FailureReason } from '../../../src/contract.js'
 import { MAX_ADDR_ENTRIES, MAX_ADDRV2_ADDR_BYTES, PROTOCOL_VERSION } from '../params.js'
-import { unmapIPv4 } from '../session.js'
+import { unmapIPv4 } from '../../../src/net/ip.js'
 import { BIP155, checksum, encodeFrame, encodePayload, FrameParser, HEADER_BYTES, Writer, type BitcoinMessage, type NetAddress, type VersionPayload } from '../wire/index.js'
 import { CORE_SERVICES, type NodeBehaviour, type SimNode } from './node.js'
 import { deriveSeed, seededRandom } from './random.js'
