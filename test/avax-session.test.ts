@@ -152,7 +152,7 @@ describe('avax session state machine (no sockets)', () => {
     assert.equal(m.rounds, MAX_ROUNDS)
   })
 
-  it('ends on the getaddr timeout only while gossiping', () => {
+  it('ends on the ask-for-peers timeout (askPeersMs) only while gossiping', () => {
     const m = machine()
     assert.deepEqual(m.askPeersTimeout(), [])
     m.receive(peerHandshake())
@@ -245,7 +245,7 @@ describe('avax adapter over loopback', () => {
     assert.match(result.detail ?? '', /PEERS_LOOPBACK_ONLY/)
   })
 
-  it('a peer that stops answering GetPeerList: ok after the getaddr timeout, gotAddressAnswer false', async () => {
+  it('a peer that stops answering GetPeerList: ok after the ask-for-peers timeout, gotAddressAnswer false', async () => {
     const { endpoint, server } = await scriptedPeer((_s, send) => send(peerHandshake()), (m, send) => {
       if (m.type === 'handshake') send(peerList(claim('192.0.2.1')))
     })

@@ -59,7 +59,7 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
   const decoder = new FrameDecoder(limits.maxBufferedBytes)
   let handshakeMs: number | undefined
   let malformed = 0
-  let getaddrTimer: NodeJS.Timeout | undefined
+  let askPeersTimer: NodeJS.Timeout | undefined
   let finished = false
 
   return new Promise<SessionResult>((resolve) => {
@@ -77,7 +77,7 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
       finished = true
       clearTimeout(handshakeTimer)
       clearTimeout(sessionTimer)
-      clearTimeout(getaddrTimer)
+      clearTimeout(askPeersTimer)
       signal.removeEventListener('abort', onAbort)
       socket.off('data', onData)
       const base = { endpoint, learned: machine.learned, addressesReceived: machine.addressesReceived, connectMs }
@@ -109,8 +109,8 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
             clearTimeout(handshakeTimer)
             break
           case 'await-peer-list':
-            clearTimeout(getaddrTimer)
-            getaddrTimer = setTimeout(() => {
+            clearTimeout(askPeersTimer)
+            askPeersTimer = setTimeout(() => {
               apply(machine.askPeersTimeout())
             }, timeouts.askPeersMs)
             break
