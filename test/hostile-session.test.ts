@@ -10,7 +10,7 @@ import { FAILURE_REASONS, type Endpoint, type FailureReason, type SessionLimits,
 import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
 import { BITCOIN_NETWORKS } from '../adapters/bitcoin/params.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
-import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
+import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from './fixtures/bitcoin/hostile.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 

@@ -1,8 +1,8 @@
 // One crawler session with one Bitcoin peer, as a state machine without I/O: the transport
 // feeds it what happened (connected, a message, a decode error, a timeout, the socket's
 // end) and carries out what it returns (send a message, switch timers, disconnect). Tests
-// drive it message by message. Peer behaviour follows Bitcoin Core (see
-// ../shared/bitcoin-p2p.md): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
+// drive it message by message. Peer behaviour follows Bitcoin Core (bitcoin/bitcoin
+// src/net_processing.cpp): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
 import { randomFillSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Endpoint, FailureReason, LearnedAddress, PeerInfo, SessionResult } from '../../src/contract.js'
