@@ -177,7 +177,7 @@ describe('Simnet nodes on the wire', () => {
       const b = await converse(bcoin, [version(70016), { command: 'sendaddrv2' }, { command: 'verack' }, { command: 'getaddr' }], 200)
       const bv = b.find((m): m is Extract<BitcoinMessage, { command: 'version' }> => m.command === 'version')!
       assert.equal(bv.payload.version, 70015)
-      assert.equal(bv.payload.userAgent, '/bcoin:1.0.2/')
+      assert.equal(bv.payload.userAgent, '/bcoin:v1.0.2/')
       assert.ok(!b.some((m) => m.command === 'sendaddrv2' || m.command === 'wtxidrelay' || m.command === 'addrv2'))
       const bAddrs = b.filter((m): m is Extract<BitcoinMessage, { command: 'addr' }> => m.command === 'addr')
       assert.equal(bAddrs.length, 1)

@@ -152,7 +152,7 @@ export function oldCore (options: CoreLikeOptions = {}): NodeBehaviour {
 
 /** bcoin 1.0.2 (what `npm i bcoin` runs): protocol 70015, answers at once, no self-announcement. */
 export function bcoinLike (options: CoreLikeOptions = {}): NodeBehaviour {
-  return coreLike({ kind: 'bcoin', flavour: 'bcoin', userAgent: '/bcoin:1.0.2/', protocolVersion: 70015, ...options })
+  return coreLike({ kind: 'bcoin', flavour: 'bcoin', userAgent: '/bcoin:v1.0.2/', protocolVersion: 70015, ...options })
 }
 
 /** A node that knows only a few addresses: a handful in its answer. */
