@@ -27,7 +27,7 @@ const SLACK_MS = 2000
 const FLOOD_FIRST_OCTET = 11
 const FLOOD_MESSAGES = 300
 /** Lone self-announcements (its own host, a new port each) before its answer: with the answer's 1,000, past the cap. */
-const FLOOD_SELF_MESSAGES = 2000
+const FLOOD_SELF_MESSAGES = 1600
 
 const behaviours: HostileBehaviour[] = HOSTILE_KINDS.map((kind) => hostileBehaviour(kind, {
   seed: 3,

@@ -333,7 +333,12 @@ class CoreLikeConnection {
     const answer = (): void => {
       if (this.socket.destroyed) return
       this.node.stats.getaddrAnswered++
-      const entries = this.settings.flavour === 'core' && this.node.announcesSelf ? [...this.node.answer(), this.node.self] : this.node.answer()
+      const entries = [...this.node.answer()]
+      if (this.settings.flavour === 'core' && this.node.announcesSelf) {
+        // PushAddress appends; on a full vector (MAX_ADDR_TO_SEND) it overwrites a random entry.
+        if (entries.length < MAX_ADDR_ENTRIES) entries.push(this.node.self)
+        else entries[Math.floor(this.node.random() * entries.length)] = this.node.self
+      }
       this.sendAddresses(entries)
       this.scheduleGossip()
     }
