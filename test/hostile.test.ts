@@ -20,7 +20,8 @@ import { HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
 const NET = 'regtest'
-const HANDSHAKE_MS = 1500
+/** The addr flood's 300 full messages before its verack take a while to decode on a loaded machine. */
+const HANDSHAKE_MS = 4000
 const GETADDR_MS = 1500
 /** Scheduling, loopback and the CLI's own start on a busy 2-core CI machine. */
 const SLACK_MS = 2000

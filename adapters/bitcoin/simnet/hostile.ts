@@ -329,14 +329,17 @@ const BEHAVIOURS: Record<HostileKind, (peer: HostileConnection) => void> = {
       void (async () => {
         // Lone self-announcements, far more than a session keeps (ports from 20000 up, never
         // its own, so a crawl that dials them finds nothing listening), then the answer.
+        // One write for all of them (a few hundred KB), so the flood is not paced by the event loop.
         const host = unmapIPv4(peer.socket.localAddress ?? peer.node.endpoint.host)
+        const count = peer.options.floodSelfMessages ?? 3000
+        const frames: Uint8Array[] = []
         let port = 20_000
-        for (let i = 0; i < (peer.options.floodSelfMessages ?? 3000); i++) {
+        for (let i = 0; i < count; i++) {
           if (port === peer.node.endpoint.port) port++
-          peer.stats.hostileWrites++
-          if (!await peer.writeDrained(encodeFrame(peer.magic, { command: 'addr', addresses: [addrEntry(unixNow(), host, port++)] }))) return
+          frames.push(encodeFrame(peer.magic, { command: 'addr', addresses: [addrEntry(unixNow(), host, port++)] }))
         }
-        await flood(1, MAX_ADDR_ENTRIES)
+        peer.stats.hostileWrites += count
+        if (await peer.writeDrained(Buffer.concat(frames))) await flood(1, MAX_ADDR_ENTRIES)
       })()
     })
   },
