@@ -11,7 +11,7 @@ import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
 import { BITCOIN_NETWORKS } from '../adapters/bitcoin/params.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
 import { waitFor } from './helpers/wait.js'
-import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
+import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from './fixtures/bitcoin/hostile.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 

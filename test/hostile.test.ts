@@ -15,7 +15,7 @@ import { isReachable, type PeerRecord } from '../src/store/types.js'
 import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
 import { runCli } from './helpers/cli.js'
-import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, type HostileBehaviour } from '../adapters/bitcoin/simnet/hostile.js'
+import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, type HostileBehaviour } from './fixtures/bitcoin/hostile.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 

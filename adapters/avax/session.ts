@@ -60,7 +60,7 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
   const decoder = new FrameDecoder(limits.maxBufferedBytes)
   let handshakeMs: number | undefined
   let malformed = 0
-  let getaddrTimer: PhaseTimer | undefined
+  let askPeersTimer: PhaseTimer | undefined
   let finished = false
 
   return new Promise<SessionResult>((resolve) => {
@@ -78,7 +78,7 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
       finished = true
       handshakeTimer.cancel()
       sessionTimer.cancel()
-      getaddrTimer?.cancel()
+      askPeersTimer?.cancel()
       signal.removeEventListener('abort', onAbort)
       socket.off('data', onData)
       const base = { endpoint, learned: machine.learned, addressesReceived: machine.addressesReceived, connectMs }
@@ -110,8 +110,8 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
             handshakeTimer.cancel()
             break
           case 'await-peer-list':
-            getaddrTimer?.cancel()
-            getaddrTimer = startPhaseTimer(timeouts.askPeersMs, () => {
+            askPeersTimer?.cancel()
+            askPeersTimer = startPhaseTimer(timeouts.askPeersMs, () => {
               apply(machine.askPeersTimeout())
             })
             break

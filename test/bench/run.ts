@@ -18,7 +18,7 @@ import { formatMs, formatPercent, formatTable, type Row } from './table.js'
 import { STARVED_SCENARIO, runStarvedScenario, starvedRows, type StarvedFigures } from './starved.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const STORE_BENCH = join(ROOT, 'dist/test/bench/store-bench.js')
+const STORE_BENCH = join(ROOT, 'dist-test/test/bench/store-bench.js')
 
 /** Targets from the issue; reported against, never asserted. */
 const TARGETS = {
@@ -234,7 +234,7 @@ function storeRows (scenario: InProcessScenario, f: StoreBenchFigures, targetsAp
 }
 
 async function runInProcess<T> (args: string[]): Promise<T> {
-  const stdout = await runNode(['--expose-gc', join(ROOT, 'dist/test/bench/in-process.js'), ...args], { cwd: ROOT, env: process.env, what: args[0] })
+  const stdout = await runNode(['--expose-gc', join(ROOT, 'dist-test/test/bench/in-process.js'), ...args], { cwd: ROOT, env: process.env, what: args[0] })
   return JSON.parse(stdout) as T
 }
 
