@@ -1,5 +1,5 @@
 // One `peers crawl` (the CLI in a child process) over a simulated network of honest nodes
-// with every hostile peer of adapters/bitcoin/simnet/hostile.ts mixed in. The crawl must
+// with every hostile peer of test/fixtures/bitcoin/hostile.ts mixed in. The crawl must
 // finish, find every honest node, record each hostile peer with its normalised verdict,
 // keep each session within its caps, and never dial a non-routable address it was given.
 import { after, before, test } from 'node:test'
