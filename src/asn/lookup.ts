@@ -1,13 +1,12 @@
 // IP -> autonomous system, from a MaxMind DB with GeoLite2-ASN fields (MaxMind's own
 // GeoLite2-ASN, or the one `peers asn build` writes), read with the `maxmind` package.
 
-import { existsSync, statSync } from 'node:fs'
-import { isIP } from 'node:net'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import maxmind, { type AsnResponse, type Reader } from 'maxmind'
+import type { AsnResponse, Reader } from 'maxmind'
 import type { Logger } from '../contract.js'
 import { AsnDatabaseError } from '../errors.js'
-import { ipv4FromMapped } from './ip.js'
+import { findIp, openMmdb } from './mmdb-reader.js'
 
 export interface AsnLookup {
   readonly path: string
@@ -42,12 +41,6 @@ export interface OpenAsnLookupOptions {
   /** Defaults to USUAL_ASN_DB_PLACES. */
   places?: readonly string[]
 }
-
-/** Decoded records are small and there are at most a few hundred thousand distinct ones: keep them all. */
-const DECODED_RECORDS_CACHE = 1_000_000
-
-// One parsed database per path for the whole process; `stamp` notices a rebuilt file.
-const readers = new Map<string, { stamp: string, reader: Promise<Reader<AsnRecord>> }>()
 
 /**
  * The ASN database named by `path` (--asn-db), else $PEERS_ASN_DB, else the first of the
@@ -84,7 +77,7 @@ export function findAsnDatabase (options: Omit<OpenAsnLookupOptions, 'log'>): Da
 }
 
 async function openAt (path: string, source: string, log: Logger): Promise<AsnLookup> {
-  const reader = await openReader(path, source)
+  const reader: Reader<AsnRecord> = await openMmdb<AsnRecord>(path, { source, label: 'ASN database', error: (message, cause) => new AsnDatabaseError(message, { cause }) })
   const type = reader.metadata.databaseType
   if (!/ASN|ISP/i.test(type)) log.warn(`ASN database ${path} is a '${type}' database; its records may carry no AS numbers`)
   log.debug(`ASN database ${path} (${type}, built ${reader.metadata.buildEpoch.toISOString().slice(0, 10)})`)
@@ -94,7 +87,7 @@ async function openAt (path: string, source: string, log: Logger): Promise<AsnLo
     lookup (ip: string) {
       let record: AsnRecord | null
       try {
-        record = find(reader, ip)
+        record = findIp(reader, ip)
       } catch (err) {
         // A damaged record must not end a crawl: unknown, and say so once.
         if (!failureReported) log.warn(`ASN database ${path}: lookup of ${ip} failed (${(err as Error).message}); such addresses show as unknown`)
@@ -108,46 +101,4 @@ async function openAt (path: string, source: string, log: Logger): Promise<AsnLo
       return result
     }
   }
-}
-
-function find (reader: Reader<AsnRecord>, text: string): AsnRecord | null {
-  const version = isIP(text)
-  if (version === 4) return reader.get(text)
-  if (version !== 6) return null
-  const ip = text.includes('%') ? text.slice(0, text.indexOf('%')) : text
-  // Not every database aliases ::ffff:0:0/96 to IPv4; ask for the IPv4 address itself.
-  const mapped = /ffff/i.test(ip) ? ipv4FromMapped(ip) : undefined
-  return reader.get(mapped ?? ip)
-}
-
-async function openReader (path: string, source: string): Promise<Reader<AsnRecord>> {
-  let stat
-  try {
-    stat = statSync(path)
-  } catch {
-    throw new AsnDatabaseError(`ASN database ${path} (from ${source}) does not exist`)
-  }
-  if (!stat.isFile()) throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is not a file`)
-  const stamp = `${stat.size} ${stat.mtimeMs}`
-  const cached = readers.get(path)
-  if (cached?.stamp === stamp) return await cached.reader
-  const reader = openChecked(path, source, stat.size)
-  readers.set(path, { stamp, reader })
-  reader.catch(() => readers.delete(path))
-  return await reader
-}
-
-async function openChecked (path: string, source: string, size: number): Promise<Reader<AsnRecord>> {
-  let reader: Reader<AsnRecord>
-  try {
-    reader = await maxmind.open<AsnRecord>(path, { cache: { max: DECODED_RECORDS_CACHE } })
-  } catch (err) {
-    throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is not a readable MaxMind DB: ${(err as Error).message.split('\n')[0]}`, { cause: err })
-  }
-  // The reader trusts the metadata; a damaged file can still parse, so check it fits.
-  const m = reader.metadata
-  const sane = Number.isInteger(m.nodeCount) && m.nodeCount > 0 && m.binaryFormatMajorVersion === 2 &&
-    (m.ipVersion === 4 || m.ipVersion === 6) && m.searchTreeSize + 16 <= size
-  if (!sane) throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is corrupt: its metadata does not match the file`)
-  return reader
 }
