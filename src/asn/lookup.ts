@@ -10,6 +10,8 @@ import { findIp, openMmdb } from './mmdb-reader.js'
 
 export interface AsnLookup {
   readonly path: string
+  /** One line to print with results: whose data, its licence, its date. */
+  readonly attribution: string
   /** {} when the database has no entry, and for anything that is not an IP (onion, i2p names). */
   lookup (ip: string): { asn?: number, org?: string }
 }
@@ -84,6 +86,7 @@ async function openAt (path: string, source: string, log: Logger): Promise<AsnLo
   let failureReported = false
   return {
     path,
+    attribution: attributionOf(path, type, englishDescription(reader.metadata.description), reader.metadata.buildEpoch),
     lookup (ip: string) {
       let record: AsnRecord | null
       try {
@@ -101,4 +104,20 @@ async function openAt (path: string, source: string, log: Logger): Promise<AsnLo
       return result
     }
   }
+}
+
+/** What `peers asn build` writes in the description, else MaxMind's own, else what the file says of itself. */
+function attributionOf (path: string, type: string, description: string | undefined, buildEpoch: Date): string {
+  const builtOn = Number.isNaN(buildEpoch.getTime()) ? 'unknown date' : buildEpoch.toISOString().slice(0, 10)
+  const ours = 'peers ASN database. '
+  if (description?.startsWith(ours) === true) return `${description.slice(ours.length)}, built ${builtOn}`
+  if (/GeoLite2|GeoIP2/i.test(type)) return `ASN data: ${type} by MaxMind (maxmind.com), built ${builtOn}; this product includes GeoLite2 data created by MaxMind, available from https://www.maxmind.com`
+  return `ASN data: ${type}${description === undefined ? '' : ` (${description})`} from ${path}, built ${builtOn}`
+}
+
+/** The metadata's description: a map of language -> text in the MMDB format (the reader's type says string). */
+function englishDescription (description: unknown): string | undefined {
+  if (typeof description === 'string') return description
+  const en = (description as { en?: unknown } | null)?.en
+  return typeof en === 'string' ? en : undefined
 }
