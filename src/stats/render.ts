@@ -57,7 +57,7 @@ export function renderStats (s: NetworkStats, options: RenderOptions): string {
     ? `AS concentration: the known ASes host ${percent(c.share)}, less than half of the reachable peers (${s.byAsn.unknown} have no known AS)\n`
     : `AS concentration: ${c.ases} AS${c.ases === 1 ? '' : 'es'} host at least half of the reachable peers (${percent(c.share)}): ${c.members.map((m) => `AS${m.asn}`).join(', ')}\n`)
 
-  const countryColumns: Column[] = [{ header: 'country' }, { header: 'name', maxWidth: 30 }, PEERS, SHARE]
+  const countryColumns: Column[] = [{ header: 'country' }, { header: 'name', maxWidth: 40 }, PEERS, SHARE]
   const countryRows: Array<{ cells: string[], share?: number }> = s.byCountry.top.map((r) => ({ cells: [r.key, r.name, String(r.count), percent(r.share)], share: r.share }))
   countryRows.push(...restRow(s.byCountry, 'countries', 4, 1))
   const ofAll = (n: number): string => percent(s.reachable === 0 ? 0 : (n * 100) / s.reachable)
