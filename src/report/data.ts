@@ -1,7 +1,7 @@
 // What `peers report` shows, computed from the store: plain numbers, no presentation. Built on
 // computeStats (src/stats) so the report and `peers stats` never disagree.
 import type { AddressType } from '../contract.js'
-import { computeStats, type CountRow, type NetworkStats } from '../stats/stats.js'
+import { computeStats, type CountRow, type NetworkStats, type TopRows } from '../stats/stats.js'
 import { isReachable, type PeerRecord, type RunRecord } from '../store/types.js'
 
 /** Rows in the top-N charts. */
@@ -50,8 +50,16 @@ const HEIGHT_BUCKETS: Array<[string, number, number]> = [
 
 export function computeReportData (network: string, records: readonly PeerRecord[], runs: readonly RunRecord[], options: ReportDataOptions = {}): ReportData {
   const reachable = records.filter(isReachable)
-  const stats = computeStats(network, records, { top: REPORT_TOP, serviceNames: options.serviceNames })
-  const allAs = computeStats(network, records, { top: Number.MAX_SAFE_INTEGER })
+  const total = reachable.length
+  // Every row once (the curves and the map need them all), then the top rows for the charts.
+  const allAs = computeStats(network, records, { top: Number.MAX_SAFE_INTEGER, serviceNames: options.serviceNames })
+  const stats: NetworkStats = {
+    ...allAs,
+    byAsn: { ...allAs.byAsn, ...retop(allAs.byAsn, total) },
+    byCountry: { ...allAs.byCountry, ...retop(allAs.byCountry, total) },
+    byUserAgent: retop(allAs.byUserAgent, total),
+    byServices: retop(allAs.byServices, total)
+  }
 
   let dataAsOf: string | undefined
   let dataFrom: string | undefined
@@ -65,7 +73,6 @@ export function computeReportData (network: string, records: readonly PeerRecord
   const headline = TYPE_LABELS.map(([type, label]) => ({ type, label, count: typeCount.get(type) ?? 0 }))
 
   const countries = allAs.byCountry.top.map((r) => ({ code: r.key, name: r.name, count: r.count }))
-  const total = reachable.length
   const curve = (counts: number[]): number[] => {
     let sum = 0
     return counts.map((c) => { sum += c; return total === 0 ? 0 : (sum * 100) / total })
@@ -103,6 +110,13 @@ export function computeReportData (network: string, records: readonly PeerRecord
     })).sort((a, b) => (a.endedAt < b.endedAt ? -1 : 1)),
     uptime: uptimeBuckets(reachable)
   }
+}
+
+/** The first REPORT_TOP rows of a full table, and what the others add up to. */
+function retop<Row extends { count: number }> (rows: TopRows<Row>, total: number): TopRows<Row> {
+  const rest = rows.top.slice(REPORT_TOP)
+  const count = rest.reduce((sum, r) => sum + r.count, 0)
+  return { top: rows.top.slice(0, REPORT_TOP), rest: { groups: rest.length, count, share: total === 0 ? 0 : (count * 100) / total } }
 }
 
 /**
