@@ -9,9 +9,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
+/** PEERS_TEST_CHROMIUM (which must then exist: a test set up for a browser fails without one), else /usr/bin/chromium if present. */
 export function chromiumPath (): string | undefined {
-  const path = process.env.PEERS_TEST_CHROMIUM ?? '/usr/bin/chromium'
-  return existsSync(path) ? path : undefined
+  const named = process.env.PEERS_TEST_CHROMIUM
+  if (named !== undefined && named !== '') return named
+  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined
 }
 
 export interface OfflinePage {
@@ -25,7 +27,7 @@ export interface OfflinePage {
 
 export async function openOffline (fileUrl: string, viewport = { width: 1400, height: 900 }): Promise<OfflinePage> {
   const executablePath = chromiumPath()
-  if (executablePath === undefined) throw new Error('no Chromium: install the chromium package or set PEERS_TEST_CHROMIUM')
+  if (executablePath === undefined || !existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath ?? '/usr/bin/chromium'}: install the chromium package or set PEERS_TEST_CHROMIUM`)
   const profile = mkdtempSync(join(tmpdir(), 'peers-chromium-'))
   let context: BrowserContext | undefined
   try {
