@@ -5,7 +5,7 @@ import { statSync } from 'node:fs'
 import { isIP } from 'node:net'
 import maxmind, { type Reader, type Response } from 'maxmind'
 import type { PeersError } from '../errors.js'
-import { ipv4FromMapped } from './ip.js'
+import { ipv4FromMapped } from '../net/ip.js'
 
 /** Decoded records are small and there are at most a few hundred thousand distinct ones: keep them all. */
 const DECODED_RECORDS_CACHE = 1_000_000
@@ -63,6 +63,6 @@ export function findIp<T extends Response> (reader: Reader<T>, text: string): T 
   if (version !== 6) return null
   const ip = text.includes('%') ? text.slice(0, text.indexOf('%')) : text
   // Not every database aliases ::ffff:0:0/96 to IPv4; ask for the IPv4 address itself.
-  const mapped = /ffff/i.test(ip) ? ipv4FromMapped(ip) : undefined
+  const mapped = ipv4FromMapped(ip)
   return reader.get(mapped ?? ip)
 }

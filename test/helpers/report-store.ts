@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { parseCsv } from '../../src/asn/csv.js'
-import { formatIpv4, parseIpv4, parseIpv6 } from '../../src/asn/ip.js'
+import { ipv4FromNumber, ipv4ToNumber, ipv6FromBigInt, ipv6ToBigInt } from '../../src/net/ip.js'
 import type { AddressType, Endpoint, PeerInfo, SessionResult } from '../../src/contract.js'
 import { openStore } from '../../src/store/store.js'
 
@@ -68,10 +68,10 @@ function loadAsTable (): Map<number, Ranges> {
       let entry = table.get(asn)
       if (entry === undefined) table.set(asn, entry = { v4: [], v6: [], org: fields[3] ?? '' })
       if (v6) {
-        const lo = parseIpv6(fields[0]); const hi = parseIpv6(fields[1])
+        const lo = ipv6ToBigInt(fields[0]); const hi = ipv6ToBigInt(fields[1])
         if (lo !== undefined && hi !== undefined && (lo >> 125n) === 1n) entry.v6.push([lo, hi]) // 2000::/3 only
       } else {
-        const lo = parseIpv4(fields[0]); const hi = parseIpv4(fields[1])
+        const lo = ipv4ToNumber(fields[0]); const hi = ipv4ToNumber(fields[1])
         if (lo !== undefined && hi !== undefined) entry.v4.push([lo, hi])
       }
     })
@@ -121,13 +121,12 @@ export async function seedReportStore (dbPath: string, options: SeedOptions): Pr
       const span = hi - lo
       const offset = span === 0n ? 0n : BigInt(Math.floor(random() * 2 ** 40)) % span
       const value = lo + offset
-      const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16))
-      return ipaddr.parse(groups.join(':')).toString()
+      return ipv6FromBigInt(value)
     }
     if (entry.v4.length === 0) return undefined
     const [lo, hi] = entry.v4[Math.floor(random() * entry.v4.length)]
     if (hi - lo < 4) return undefined
-    return formatIpv4(lo + 1 + Math.floor(random() * (hi - lo - 2)))
+    return ipv4FromNumber(lo + 1 + Math.floor(random() * (hi - lo - 2)))
   }
 
   const seeded: SeededStore = { reachable: 0, asns: new Map(), byType: { ipv4: 0, ipv6: 0, onion: 0, i2p: 0, cjdns: 0, yggdrasil: 0 }, hosts: [] }
