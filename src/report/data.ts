@@ -161,11 +161,23 @@ function uptimeBuckets (reachable: readonly PeerRecord[]): ReportData['uptime'] 
   const buckets = Array.from({ length: 10 }, (_, i) => ({ label: `${i * 10}–${i === 9 ? 100 : i * 10 + 10} %`, count: 0 }))
   let withUptime = 0
   for (const p of reachable) {
-    const w = p.uptime?.windows[4]
-    if (w === undefined || !(w.weight > 0)) continue
+    const percent = normalised30d(p.uptime)
+    if (percent === undefined) continue
     withUptime++
-    const percent = Math.min(100, Math.max(0, (w.reliability / w.weight) * 100))
     buckets[Math.min(9, Math.floor(percent / 10))].count++
   }
   return { buckets, withUptime }
+}
+
+/**
+ * 100 × reliability ÷ weight of the 30-day window (docs/design.md §2.4), undefined when never
+ * tried. Reads both shapes of the uptime state: windows as objects, and the store's compact
+ * `stats` (weight, count, reliability per window); to be replaced by the store's
+ * uptimeFigures() once both branches are merged.
+ */
+function normalised30d (uptime: unknown): number | undefined {
+  const state = uptime as { windows?: Array<{ weight: number, reliability: number }>, stats?: number[] } | undefined
+  const window = state?.windows?.[4] ?? (state?.stats !== undefined ? { weight: state.stats[12], reliability: state.stats[14] } : undefined)
+  if (window === undefined || !(window.weight > 0)) return undefined
+  return Math.min(100, Math.max(0, (window.reliability / window.weight) * 100))
 }
