@@ -40,9 +40,9 @@ test('country in list (--country), stats and json/csv exports; the txt export is
 
   const listed = await peers(['list', '--db', db, '--country', 'de', '--json'], dir)
   assert.equal(listed.code, 0, listed.stderr)
-  const rows = JSON.parse(listed.stdout) as Array<{ host: string, country?: string }>
+  const rows = JSON.parse(listed.stdout) as Array<{ host: string, country?: string, countryName?: string }>
   assert.deepEqual(rows.map((r) => r.host).sort(), [...de].sort())
-  assert.ok(rows.every((r) => r.country === 'DE'))
+  assert.ok(rows.every((r) => r.country === 'DE' && r.countryName === 'Germany'))
 
   const table = await peers(['list', '--db', db], dir)
   assert.match(table.stdout, /^address +AS +organisation +country +user agent/m)
@@ -69,7 +69,7 @@ test('country in list (--country), stats and json/csv exports; the txt export is
   const [header, ...lines] = readFileSync(csv.stdout.trim(), 'utf8').trimEnd().split('\r\n')
   const column = header.split(',').indexOf('country')
   assert.ok(column > 0)
-  assert.ok(lines.some((l) => l.startsWith('reachable') === false && l.split(',')[column] === 'DE'))
+  assert.ok(lines.some((l) => l.split(',')[column] === 'DE' && l.endsWith(',Germany')), 'country code, and its name in the last column')
   const txt = await peers(['export', '--db', db, '--out', out], dir)
   for (const line of readFileSync(txt.stdout.trim(), 'utf8').trimEnd().split('\n')) assert.match(line, /^\S+ \/ AS\? \/ unknown$/, 'txt: address / AS / organisation, nothing more')
 })

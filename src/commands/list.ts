@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { addressSortKey } from '../store/address-order.js'
 import { asnDbFlag, fillMissingAsn, fillMissingCountry, geoDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
-import { hasCountryAnswer, isCountryCode } from '../geo/countries.js'
+import { countryName, hasCountryAnswer, isCountryCode } from '../geo/countries.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
 import { renderTable, type Column } from '../cli/table.js'
@@ -15,7 +15,7 @@ const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height'] 
 type SortKey = typeof SORT_KEYS[number]
 
 /** A peer as `--json` prints it: the stored record plus its display address and reachability. */
-export type ListedPeer = PeerRecord & { address: string, reachable: boolean }
+export type ListedPeer = PeerRecord & { address: string, reachable: boolean, countryName?: string }
 
 /** Missing values sort last whatever the direction. */
 function compareOptional<T extends number | string> (a: T | undefined, b: T | undefined, descending = false): number {
@@ -85,7 +85,7 @@ export default class List extends PeersCommand {
       this.log(this.render(sorted, networks.length > 1, flags.all).trimEnd())
       if (geo !== undefined && sorted.length > 0) this.log(`\n${geo.source.attribution}`)
     }
-    return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p }))
+    return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p, ...(p.country === undefined ? {} : { countryName: countryName(p.country) }) }))
   }
 
   private render (peers: PeerRecord[], showNetwork: boolean, showReachable: boolean): string {
