@@ -8,9 +8,9 @@ import type { Endpoint, SessionResult } from '../src/contract.js'
 import { openStore } from '../src/store/store.js'
 import { runCli, type CliOutcome } from './helpers/cli.js'
 
-/** The CLI in `cwd` (an empty directory, so no ASN database or store of the checkout is picked up); PEERS_DB only when given. */
+/** The CLI in `cwd` (an empty directory, so no ASN database or store of the checkout is picked up); PEERS_DB only when given; no country data (test/geo-cli.test.ts covers it). */
 function peers (args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<CliOutcome> {
-  return runCli(args, { cwd: options.cwd, env: { PEERS_ASN_DB: undefined, PEERS_DB: undefined, ...options.env } })
+  return runCli(args, { cwd: options.cwd, env: { PEERS_ASN_DB: undefined, PEERS_DB: undefined, PEERS_GEO_DB: 'off', ...options.env } })
 }
 
 function ep (host: string, port = 8333): Endpoint {
@@ -56,7 +56,7 @@ test('peers list: an aligned table of reachable peers in address order; --json, 
   const table = await peers(['list', '--net', 'mainnet', '--db', db], { cwd: dir })
   assert.equal(table.code, 0, table.stderr)
   const lines = table.stdout.trimEnd().split('\n')
-  assert.match(lines[0], /^address +AS +organisation +user agent +height +latency +last seen \(UTC\)$/)
+  assert.match(lines[0], /^address +AS +organisation +country +user agent +height +latency +last seen \(UTC\)$/)
   assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ['9.0.0.1:8333', '10.0.0.2:8333', '[2001:db8::9]:8333', '[2001:db8::10]:8333'])
   assert.match(lines[1], /^9\.0\.0\.1:8333 +AS64500 +Example Hosting +\/Satoshi:27\.0\.0\/ +870001 +15 ms +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
   // Aligned: every row's AS column starts where the header's does.
