@@ -11,6 +11,8 @@ import { Simnet } from '../adapters/bitcoin/simnet/index.js'
 import { HOSTILE_VERDICTS, hostileBehaviour, hostileUserAgent } from '../adapters/bitcoin/simnet/hostile.js'
 import { openStore } from '../src/store/store.js'
 import { formatEndpoint } from '../src/net/endpoint.js'
+import type { CheckStep } from '../src/cli/check-report.js'
+import type { CheckResult } from '../src/commands/check.js'
 import { runCli, type CliOutcome } from './helpers/cli.js'
 import { startBlackHole, type BlackHole } from './helpers/black-hole.js'
 
@@ -35,21 +37,21 @@ function target (kind: string): string {
   return formatEndpoint(e)
 }
 
-async function check (where: string, extra: string[] = []): Promise<CliOutcome & { json: Record<string, any> }> {
+async function check (where: string, extra: string[] = []): Promise<CliOutcome & { json: CheckResult }> {
   const out = await runCli(['check', where, '--net', 'regtest', '--allow-cidr', '127.0.0.0/8', ...TIMEOUTS, '--db', join(work, 'none.json'), '--json', ...extra])
-  let json: Record<string, any> = {}
+  let json: CheckResult
   try {
-    json = JSON.parse(out.stdout)
+    json = JSON.parse(out.stdout) as CheckResult
   } catch {
     assert.fail(`no JSON on stdout (exit ${out.code}): ${out.stdout} ${out.stderr}`)
   }
   return { ...out, json }
 }
 
-function stepNamed (json: Record<string, any>, name: string): Record<string, any> {
-  const s = (json.steps as Array<Record<string, any>>).find((x) => x.name === name)
+function stepNamed (json: CheckResult, name: string): CheckStep & { facts: Record<string, unknown> } {
+  const s = json.steps.find((x) => x.name === name)
   assert.ok(s !== undefined, `no ${name} step in ${JSON.stringify(json.steps)}`)
-  return s
+  return { ...s, facts: s.facts ?? {} }
 }
 
 describe('peers check', { timeout: 120_000 }, () => {
@@ -74,10 +76,10 @@ describe('peers check', { timeout: 120_000 }, () => {
 
     const out = await runCli(['check', formatEndpoint(honest), '--net', 'regtest', '--allow-cidr', '127.0.0.0/8', ...TIMEOUTS, '--db', db, '--json'])
     assert.equal(out.code, 0, out.stderr)
-    const json = JSON.parse(out.stdout)
+    const json = JSON.parse(out.stdout) as CheckResult
     assert.equal(json.reachable, true)
     assert.equal(json.reason, undefined)
-    assert.deepEqual(json.steps.map((s: { name: string }) => s.name), ['policy', 'connect', 'version', 'verack', 'ping', 'addresses'])
+    assert.deepEqual(json.steps.map((s) => s.name), ['policy', 'connect', 'version', 'verack', 'ping', 'addresses'])
     for (const s of json.steps) {
       assert.equal(s.status, 'ok', JSON.stringify(s))
       assert.ok(Number.isInteger(s.ms) && s.ms >= 0 && Number.isInteger(s.atMs), JSON.stringify(s))
@@ -87,11 +89,11 @@ describe('peers check', { timeout: 120_000 }, () => {
     assert.equal(version.facts.userAgent, '/Satoshi:28.1.0/')
     assert.equal(version.facts.protocolVersion, 70016)
     assert.deepEqual(version.facts.serviceNames, ['NETWORK', 'WITNESS', 'NETWORK_LIMITED'])
-    assert.ok(json.answer.entries > 0)
+    assert.ok((json.answer?.entries ?? 0) > 0)
     assert.ok(Number.isInteger(json.times.connectMs) && Number.isInteger(json.times.handshakeMs) && Number.isInteger(json.times.pingMs))
-    assert.equal(json.store.successes, 1)
-    assert.equal(json.store.failures, 1)
-    assert.equal(json.store.lastFailure, 'connect-timeout')
+    assert.equal(json.store?.successes, 1)
+    assert.equal(json.store?.failures, 1)
+    assert.equal(json.store?.lastFailure, 'connect-timeout')
   })
 
   it('human output: one line per step, then the verdict, cause and advice', async () => {
@@ -120,10 +122,10 @@ describe('peers check', { timeout: 120_000 }, () => {
       assert.equal(out.code, 1, out.stderr)
       assert.equal(out.json.reachable, false)
       assert.equal(out.json.reason, c.reason)
-      assert.match(out.json.cause, c.cause)
+      assert.match(out.json.cause ?? '', c.cause)
       assert.ok(typeof out.json.advice === 'string' && out.json.advice.length > 0)
-      const failed = out.json.steps.filter((s: { status: string }) => s.status === 'failed')
-      assert.deepEqual(failed.map((s: { name: string }) => s.name), [c.step])
+      const failed = out.json.steps.filter((s) => s.status === 'failed')
+      assert.deepEqual(failed.map((s) => s.name), [c.step])
     })
   }
 
@@ -137,7 +139,7 @@ describe('peers check', { timeout: 120_000 }, () => {
   it('a non-routable address without --allow-cidr: the policy step names the flag', async () => {
     const out = await runCli(['check', target('honest'), '--net', 'regtest', '--db', join(work, 'none.json'), '--json'])
     assert.equal(out.code, 1, out.stderr)
-    const json = JSON.parse(out.stdout)
+    const json = JSON.parse(out.stdout) as CheckResult
     assert.equal(json.reason, 'non-routable')
     assert.equal(json.advice, 'pass --allow-cidr 127.0.0.0/8 to check it')
     assert.equal(json.steps.length, 1)
