@@ -30,16 +30,43 @@ export function seedsDump (records: readonly StoredPeer[], network: Network): st
   return SEEDS_HEADER + rows.map((r) => seedsLine(r, network)).join('')
 }
 
+/** One dump line's fields, as sipa's CAddrReport carries them. */
+export interface SeedsRow {
+  address: string
+  good: boolean
+  /** Unix seconds. */
+  lastSuccess: number
+  /** Reliability 0..1 of the 2 h, 8 h, 1 d, 7 d, 30 d windows. */
+  uptimes: readonly number[]
+  blocks: number
+  services: bigint
+  version: number
+  agent: string
+}
+
 /**
  * sipa's printf: "%-47s  %4d  %11" PRId64 "  %6.2f%% %6.2f%% %6.2f%% %6.2f%% %6.2f%%  %6i  %08" PRIx64 "  %5i \"%s\"\n".
  * (JS toFixed rounds exact binary ties up where C rounds them to even; makeseeds does not care.)
  */
+export function formatSeedsRow (row: SeedsRow): string {
+  const uptimes = row.uptimes.map((u) => `${(100 * u).toFixed(2).padStart(6)}%`)
+  return `${row.address.padEnd(47)}  ${String(row.good ? 1 : 0).padStart(4)}  ${String(row.lastSuccess).padStart(11)}  ` +
+    `${uptimes.join(' ')}  ${String(row.blocks).padStart(6)}  ${row.services.toString(16).padStart(8, '0')}  ` +
+    `${String(row.version).padStart(5)} "${row.agent}"\n`
+}
+
+/** A stored peer as a dump line: its address, good flag, uptimes, and what its last version said. */
 export function seedsLine (r: StoredPeer, network: Network): string {
-  const lastSuccess = r.lastSuccess === undefined ? 0 : Math.floor(Date.parse(r.lastSuccess) / 1000)
-  const uptimes = [0, 1, 2, 3, 4].map((i) => `${(100 * reliability(r, i)).toFixed(2).padStart(6)}%`)
-  return `${formatEndpoint(r).padEnd(47)}  ${String(isGood(r, network) ? 1 : 0).padStart(4)}  ${String(lastSuccess).padStart(11)}  ` +
-    `${uptimes.join(' ')}  ${String(r.startHeight ?? 0).padStart(6)}  ${servicesHex(r.services).padStart(8, '0')}  ` +
-    `${String(r.protocolVersion ?? 0).padStart(5)} "${cleanAgent(r.userAgent ?? '')}"\n`
+  return formatSeedsRow({
+    address: formatEndpoint(r),
+    good: isGood(r, network),
+    lastSuccess: r.lastSuccess === undefined ? 0 : Math.floor(Date.parse(r.lastSuccess) / 1000),
+    uptimes: [0, 1, 2, 3, 4].map((i) => reliability(r, i)),
+    blocks: r.startHeight ?? 0,
+    services: services(r.services),
+    version: r.protocolVersion ?? 0,
+    agent: cleanAgent(r.userAgent ?? '')
+  })
 }
 
 /** sipa's CAddrInfo::IsGood, with the network's default port and minimum height. */
@@ -76,11 +103,6 @@ function services (decimal: string | undefined): bigint {
   } catch {
     return 0n
   }
-}
-
-/** Lower-case hex without 0x; the caller pads to 8 digits as %08x does. */
-function servicesHex (decimal: string | undefined): string {
-  return services(decimal).toString(16)
 }
 
 export const seedsFormat: AdapterExportFormat = {
