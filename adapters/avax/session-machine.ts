@@ -6,7 +6,7 @@
 //   awaiting-peer-list --PeerList--> handshake complete; send GetPeerList(bloom of known)
 //   gossiping          --PeerList with new peers--> send GetPeerList(bloom) again
 //                      --PeerList with none new, address cap or round cap--> done
-//                      --getaddr timeout (driver)--> done
+//                      --ask-for-peers timeout (driver)--> done
 import { randomBytes } from 'node:crypto'
 import type { FailureReason, LearnedAddress, PeerInfo } from '../../src/contract.js'
 import { formatEndpoint } from '../../src/net/endpoint.js'

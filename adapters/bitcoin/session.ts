@@ -1,12 +1,13 @@
 // One crawler session with one Bitcoin peer, as a state machine without I/O: the transport
 // feeds it what happened (connected, a message, a decode error, a timeout, the socket's
 // end) and carries out what it returns (send a message, switch timers, disconnect). Tests
-// drive it message by message. Peer behaviour follows Bitcoin Core (see
-// ../shared/bitcoin-p2p.md): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
+// drive it message by message. Peer behaviour follows Bitcoin Core (bitcoin/bitcoin
+// src/net_processing.cpp): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
 import { randomFillSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Endpoint, FailureReason, LearnedAddress, PeerInfo, SessionResult } from '../../src/contract.js'
 import type { DecodeError } from '../../src/errors.js'
+import { unmapIPv4 } from '../../src/net/ip.js'
 import { MAX_USER_AGENT, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from './params.js'
 import type { BitcoinMessage, NetAddress } from './wire/index.js'
 
@@ -55,16 +56,6 @@ export function peerKey (endpoint: Pick<Endpoint, 'host' | 'port'>): string {
   // IPv4-mapped address or upper case. This runs once per advertised address: keep it cheap.
   const host = endpoint.host
   return host.includes(':') ? `${unmapIPv4(host).toLowerCase()}:${endpoint.port}` : `${host}:${endpoint.port}`
-}
-
-/** `::ffff:1.2.3.4` and `::ffff:102:304` → `1.2.3.4`; anything else unchanged. */
-export function unmapIPv4 (host: string): string {
-  const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(host)
-  if (m === null) return host
-  if (m[1] !== undefined) return m[1]
-  const hi = parseInt(m[2], 16)
-  const lo = parseInt(m[3], 16)
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
 }
 
 /**

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test'
 import type { Endpoint } from '../../src/contract.js'
 import { DecodeError } from '../../src/errors.js'
 import { MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../../adapters/bitcoin/params.js'
-import { BitcoinSession, peerKey, sanitizePeerText, unmapIPv4, type SessionConfig, type SessionOutput } from '../../adapters/bitcoin/session.js'
+import { unmapIPv4 } from '../../src/net/ip.js'
+import { BitcoinSession, peerKey, sanitizePeerText, type SessionConfig, type SessionOutput } from '../../adapters/bitcoin/session.js'
 import type { BitcoinMessage, NetAddress, VersionPayload } from '../../adapters/bitcoin/wire/index.js'
 
 const PEER: Endpoint = { host: '127.1.0.1', port: 18444, type: 'ipv4' }

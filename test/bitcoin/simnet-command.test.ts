@@ -45,6 +45,21 @@ describe('peers simnet', () => {
     assert.match(run.stderr(), /simnet stopped: 1 connections, 1 handshakes/)
   })
 
+  it('`peers simnet bitcoin` is the same simulation; an adapter without one is one clear line', async () => {
+    const run = start(['bitcoin', '--nodes', '2', '--port', '0', '--json'])
+    const summary = await until(() => {
+      try { return JSON.parse(run.stdout()) as { reachable: number, crawlCommand: string } } catch { return undefined }
+    }, 15_000)
+    assert.equal(summary.reachable, 2)
+    assert.match(summary.crawlCommand, /^peers crawl bitcoin --net regtest --seed 127\.1\.0\.1:\d+ --allow-cidr 127\.0\.0\.0\/8$/)
+    run.child.kill('SIGINT')
+    assert.equal((await run.done).code, 0)
+
+    const avax = start(['avax', '--nodes', '2'])
+    assert.equal((await avax.done).code, 2)
+    assert.equal(avax.stderr().trim(), "peers: [PEERS_USAGE] the avax adapter offers no simulated network: try 'peers simnet bitcoin'")
+  })
+
   it('rejects a bad count in one line with exit code 2', async () => {
     const run = start(['--nodes', '0'])
     assert.equal((await run.done).code, 2)

@@ -1,11 +1,12 @@
 // Simulated Bitcoin nodes: what one node does with an inbound connection. A behaviour is a
 // strategy object shared by every node that behaves alike; the node supplies its own data
 // (address, getaddr answer). The honest behaviour answers a crawler the way Bitcoin Core does
-// (../shared/bitcoin-p2p.md §3–§6); the others are the ways a dial fails in the wild.
+// (bitcoin/bitcoin src/net_processing.cpp: version, addr/addrv2, the GETADDR handler, ping); the others are the ways a dial fails in the wild.
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../params.js'
-import { randomNonce, unmapIPv4, WTXID_RELAY_VERSION } from '../session.js'
+import { unmapIPv4 } from '../../../src/net/ip.js'
+import { randomNonce, WTXID_RELAY_VERSION } from '../session.js'
 import { ADDR_V1_TYPES, encodeFrame, FrameParser, type BitcoinMessage, type NetAddress, type VersionPayload } from '../wire/index.js'
 
 export interface SimnetStats {
