@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
-import { HOSTILE_VERDICTS, hostileBehaviour, hostileUserAgent } from '../adapters/bitcoin/simnet/hostile.js'
+import { HOSTILE_VERDICTS, hostileBehaviour, hostileUserAgent } from './fixtures/bitcoin/hostile.js'
 import { openStore } from '../src/store/store.js'
 import { formatEndpoint } from '../src/net/endpoint.js'
 import type { CheckStep } from '../src/cli/check-report.js'
@@ -156,7 +156,7 @@ describe('peers check', { timeout: 120_000 }, () => {
     ['malformed host', ['check', 'no_such host!'], /is not a valid host/],
     ['port out of range', ['check', '127.0.0.1:70000', '--net', 'regtest'], /invalid port: expected 1-65535/],
     ['unknown network', ['check', '127.0.0.1', '--net', 'moonnet'], /unknown network 'moonnet'/],
-    ['onion without a proxy', ['check', `${'a'.repeat(56)}.onion:8333`], /needs a Tor proxy/]
+    ['onion without a proxy', ['check', 'vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:8333'], /needs a Tor proxy/]
   ]
   for (const [name, args, message] of usage) {
     it(`bad usage, ${name}: one line, exit 2`, async () => {

@@ -9,7 +9,8 @@ import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-fl
 import type { Adapter, Dial, Diagnosis, DiagnosisStep, Endpoint, Network, SessionTimeouts } from '../contract.js'
 import { describeError, NotImplementedError, UsageError } from '../errors.js'
 import { assertDnsAllowed } from '../net/dial-guard.js'
-import { canonicalIPv6, formatEndpoint, ipTypeOf } from '../net/endpoint.js'
+import { formatEndpoint } from '../net/endpoint.js'
+import { addressTypeOf, canonicalIPv6 } from '../net/ip.js'
 import { AddressPolicy } from '../net/policy.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 
@@ -189,7 +190,7 @@ type Target = { endpoint: Endpoint, name?: undefined, port?: undefined } | { end
 /** An address the adapter parses, or a host name to resolve; anything else is one usage line. */
 function parseTarget (text: string, adapter: Adapter, network: Network): Target {
   const named = /^([^[\]:]+)(?::([^:]*))?$/.exec(text.trim())
-  if (named !== null && ipTypeOf(named[1]) === undefined && !/^[\d.]+$/.test(named[1])) {
+  if (named !== null && addressTypeOf(named[1]) === undefined && !/^[\d.]+$/.test(named[1])) {
     const name = named[1]
     if (/\.(onion|i2p)$/i.test(name)) throw new UsageError(`'${text}' is not a valid ${/onion$/i.test(name) ? 'Tor v3 onion (56 base32 characters)' : 'I2P (52 base32 characters .b32.i2p)'} address`)
     if (!HOST_NAME.test(name)) throw new UsageError(`'${text}' is not a valid host: expected an IPv4 or [IPv6] address or a host name, with an optional :port`)
@@ -208,7 +209,7 @@ async function resolve (name: string, port: number, timeoutMs: number): Promise<
   const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) })
   try {
     const { address } = await Promise.race([lookup(name), timeout])
-    const type = ipTypeOf(address) ?? 'ipv4'
+    const type = addressTypeOf(address) ?? 'ipv4'
     return { host: type === 'ipv4' ? address : canonicalIPv6(address), port, type }
   } finally {
     clearTimeout(timer)
