@@ -296,8 +296,8 @@ export interface StoredPeer {
   protocolVersion?: number
   userAgent?: string
   startHeight?: number
-  /** The sipa seeder's five uptime windows (2 h, 8 h, 1 d, 7 d, 30 d), docs/design.md §2.4. */
-  uptime?: { lastTry: number, windows: ReadonlyArray<{ weight: number, count: number, reliability: number }> }
+  /** The sipa seeder's five uptime windows (2 h, 8 h, 1 d, 7 d, 30 d) as of the last try, docs/design.md §2.4. */
+  uptimeWindows?: ReadonlyArray<{ weight: number, count: number, reliability: number }>
 }
 
 /** An export format only this adapter knows (e.g. Bitcoin's seeder dump). */

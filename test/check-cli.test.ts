@@ -54,7 +54,7 @@ function stepNamed (json: CheckResult, name: string): CheckStep & { facts: Recor
   return { ...s, facts: s.facts ?? {} }
 }
 
-describe('peers check', { timeout: 120_000 }, () => {
+describe('peers check', { timeout: 300_000, concurrency: 2 }, () => {
   before(async () => {
     await simnet.start()
     hole = await startBlackHole()

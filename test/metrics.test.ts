@@ -56,7 +56,7 @@ describe('crawl --metrics', { timeout: 120_000 }, () => {
       // The simnet's truth: every honest node reachable, over IPv4.
       const truth = simnet.truth()
       assert.equal(total(samples, 'peers_reachable', { network: 'regtest', address_type: 'ipv4' }), truth.length)
-      for (const name of ['peers_frontier_endpoints', 'peers_store_records', 'peers_store_checkpoint_max_blocked_seconds', 'peers_crawl_rate_sessions_per_second', 'peers_process_resident_memory_bytes']) {
+      for (const name of ['peers_frontier_endpoints', 'peers_store_records', 'peers_store_last_checkpoint_seconds', 'peers_store_checkpoint_max_blocked_seconds', 'peers_crawl_rate_sessions_per_second', 'peers_process_resident_memory_bytes']) {
         assert.ok(samples.some((s) => s.name === name), `no ${name}`)
       }
       assert.ok(total(samples, 'peers_crawl_rate_sessions_per_second') > 0)

@@ -20,15 +20,15 @@ const LAST_SUCCESS = '2026-01-01T00:00:00.000Z' // 1767225600
 const ONION = 'vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion'
 const I2P = 'ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p'
 
-function uptime (...reliabilities: number[]): StoredPeer['uptime'] {
-  return { lastTry: 0, windows: reliabilities.map((reliability) => ({ weight: 1, count: 100, reliability })) }
+function uptime (...reliabilities: number[]): StoredPeer['uptimeWindows'] {
+  return reliabilities.map((reliability) => ({ weight: 1, count: 100, reliability }))
 }
 
 function peer (over: Partial<StoredPeer>): StoredPeer {
   return {
     host: '93.184.216.34', port: 8333, type: 'ipv4', lastSuccess: LAST_SUCCESS, successes: 40, failures: 2,
     services: String(0xc09), protocolVersion: 70016, userAgent: '/Satoshi:29.0.0/', startHeight: 930000,
-    uptime: uptime(1, 1, 0.999, 0.995, 0.991),
+    uptimeWindows: uptime(1, 1, 0.999, 0.995, 0.991),
     ...over
   }
 }
@@ -44,22 +44,22 @@ describe('seeds dump format', () => {
   })
 
   it('IPv6 in brackets', () => {
-    const line = seedsLine(peer({ host: '2a01:4f8:c17:1234::1', type: 'ipv6', services: String(0x409), userAgent: '/Satoshi:28.1.0/', startHeight: 930001, uptime: uptime(1, 0.875, 0.6025, 0.4, 0.33333), lastSuccess: '2026-01-01T00:00:00.999Z' }), MAINNET)
+    const line = seedsLine(peer({ host: '2a01:4f8:c17:1234::1', type: 'ipv6', services: String(0x409), userAgent: '/Satoshi:28.1.0/', startHeight: 930001, uptimeWindows: uptime(1, 0.875, 0.6025, 0.4, 0.33333), lastSuccess: '2026-01-01T00:00:00.999Z' }), MAINNET)
     assert.equal(line, '[2a01:4f8:c17:1234::1]:8333                         1   1767225600  100.00%  87.50%  60.25%  40.00%  33.33%  930001  00000409  70016 "/Satoshi:28.1.0/"\n')
   })
 
   it('an onion name longer than the column is written whole', () => {
-    const line = seedsLine(peer({ host: ONION, type: 'onion', uptime: uptime(1, 1, 1, 1, 1) }), MAINNET)
+    const line = seedsLine(peer({ host: ONION, type: 'onion', uptimeWindows: uptime(1, 1, 1, 1, 1) }), MAINNET)
     assert.equal(line, `${ONION}:8333     1   1767225600  100.00% 100.00% 100.00% 100.00% 100.00%  930000  00000c09  70016 "/Satoshi:29.0.0/"\n`)
   })
 
   it('an I2P name on port 0, good; without stored uptime every window is 0.00%', () => {
-    const line = seedsLine(peer({ host: I2P, type: 'i2p', port: 0, services: String(0x409), uptime: undefined, successes: 1, failures: 0 }), MAINNET)
+    const line = seedsLine(peer({ host: I2P, type: 'i2p', port: 0, services: String(0x409), uptimeWindows: undefined, successes: 1, failures: 0 }), MAINNET)
     assert.equal(line, `${I2P}:0     1   1767225600    0.00%   0.00%   0.00%   0.00%   0.00%  930000  00000409  70016 "/Satoshi:29.0.0/"\n`)
   })
 
   it('an agent that needs cleaning keeps one quoted token (makeseeds splits on whitespace); a negative height is printed as is', () => {
-    const line = seedsLine(peer({ userAgent: '/Satoshi:27.0.0(my node)/"\t\u0007é', services: '1', protocolVersion: 70015, startHeight: -1, uptime: uptime(0, 0, 0, 0, 0) }), MAINNET)
+    const line = seedsLine(peer({ userAgent: '/Satoshi:27.0.0(my node)/"\t\u0007é', services: '1', protocolVersion: 70015, startHeight: -1, uptimeWindows: uptime(0, 0, 0, 0, 0) }), MAINNET)
     assert.equal(line, '93.184.216.34:8333                                  0   1767225600    0.00%   0.00%   0.00%   0.00%   0.00%      -1  00000001  70015 "/Satoshi:27.0.0(mynode)/"\n')
     assert.equal(line.trimEnd().split(/\s+/).length, 12)
     assert.equal(cleanAgent('a b"c\nd'), 'abcd')
@@ -81,27 +81,27 @@ describe('seeds dump format', () => {
       ['mainnet height below 350,000', { startHeight: 349_999 }, MAINNET, false],
       ['height 0 (unknown) passes', { startHeight: 0 }, MAINNET, true],
       ['test networks have no minimum height', { port: 38333, startHeight: 5 }, SIGNET, true],
-      ['few tries, half good', { uptime: undefined, successes: 2, failures: 1 }, MAINNET, true],
-      ['few tries, mostly bad', { uptime: undefined, successes: 1, failures: 2 }, MAINNET, false],
-      ['many tries, no window above its bar', { uptime: uptime(0.85, 0.7, 0.55, 0.45, 0.35) }, MAINNET, false],
-      ['many tries, 30 d window above 35 % with count > 32', { uptime: uptime(0, 0, 0, 0, 0.36) }, MAINNET, true]
+      ['few tries, half good', { uptimeWindows: undefined, successes: 2, failures: 1 }, MAINNET, true],
+      ['few tries, mostly bad', { uptimeWindows: undefined, successes: 1, failures: 2 }, MAINNET, false],
+      ['many tries, no window above its bar', { uptimeWindows: uptime(0.85, 0.7, 0.55, 0.45, 0.35) }, MAINNET, false],
+      ['many tries, 30 d window above 35 % with count > 32', { uptimeWindows: uptime(0, 0, 0, 0, 0.36) }, MAINNET, true]
     ]
     for (const [name, over, network, good] of cases) {
       it(`${name}: ${good ? 1 : 0}`, () => assert.equal(isGood(peer(over), network), good))
     }
     it('count at the bar is not enough (2 h > 0.85 needs count > 2)', () => {
-      const p = peer({ uptime: { lastTry: 0, windows: [{ weight: 1, count: 2, reliability: 0.9 }, ...uptime(0, 0, 0, 0)?.windows ?? []] } })
+      const p = peer({ uptimeWindows: [{ weight: 1, count: 2, reliability: 0.9 }, ...uptime(0, 0, 0, 0) ?? []] })
       assert.equal(isGood(p, MAINNET), false)
     })
   })
 
   it('rows: only nodes with a success, in sipa\'s order (30 d uptime, 7 d, protocol version, all descending)', () => {
     const dump = seedsDump([
-      peer({ host: '1.0.0.1', uptime: uptime(0, 0, 0, 0.5, 0.5), protocolVersion: 70015 }),
+      peer({ host: '1.0.0.1', uptimeWindows: uptime(0, 0, 0, 0.5, 0.5), protocolVersion: 70015 }),
       peer({ host: '1.0.0.2', successes: 0, failures: 5 }),
-      peer({ host: '1.0.0.3', uptime: uptime(0, 0, 0, 0.9, 0.9) }),
-      peer({ host: '1.0.0.4', uptime: uptime(0, 0, 0, 0.5, 0.5), protocolVersion: 70016 }),
-      peer({ host: '1.0.0.5', uptime: uptime(0, 0, 0, 0.6, 0.5) })
+      peer({ host: '1.0.0.3', uptimeWindows: uptime(0, 0, 0, 0.9, 0.9) }),
+      peer({ host: '1.0.0.4', uptimeWindows: uptime(0, 0, 0, 0.5, 0.5), protocolVersion: 70016 }),
+      peer({ host: '1.0.0.5', uptimeWindows: uptime(0, 0, 0, 0.6, 0.5) })
     ], MAINNET)
     const lines = dump.split('\n')
     assert.equal(lines[0] + '\n', SEEDS_HEADER)

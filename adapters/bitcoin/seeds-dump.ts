@@ -80,7 +80,7 @@ export function isGood (r: StoredPeer, network: Network): boolean {
   if (blocks !== 0 && blocks < (MIN_HEIGHT[network.id] ?? 0)) return false
   const total = r.successes + r.failures
   if (total <= 3 && r.successes * 2 >= total) return true
-  return GOOD_WINDOWS.some(([w, rel, count]) => reliability(r, w) > rel && (r.uptime?.windows[w]?.count ?? 0) > count)
+  return GOOD_WINDOWS.some(([w, rel, count]) => reliability(r, w) > rel && (r.uptimeWindows?.[w]?.count ?? 0) > count)
 }
 
 /**
@@ -94,7 +94,7 @@ export function cleanAgent (agent: string): string {
 
 /** The raw EMA reliability (not normalised by weight, as sipa prints it); 0 without history. */
 function reliability (r: StoredPeer, window: number): number {
-  return r.uptime?.windows[window]?.reliability ?? 0
+  return r.uptimeWindows?.[window]?.reliability ?? 0
 }
 
 function services (decimal: string | undefined): bigint {

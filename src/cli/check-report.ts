@@ -3,6 +3,7 @@
 // human rendering of steps, and the stored history of the peer.
 import type { DiagnosisStep, Endpoint, FailureReason } from '../contract.js'
 import { formatEndpoint } from '../net/endpoint.js'
+import { uptimeWindowsOf } from '../export/export.js'
 import type { PeerRecord } from '../store/types.js'
 
 /** Reasons of `peers check`: the contract's failure reasons, the policy's, and the name lookup's. */
@@ -104,9 +105,10 @@ export function storedHistory (r: PeerRecord): StoredHistory {
   if (r.lastSuccess !== undefined) h.lastSuccess = r.lastSuccess
   if (r.lastFailure !== undefined) h.lastFailure = r.lastFailure
   if (r.consecutiveFailures !== undefined) h.consecutiveFailures = r.consecutiveFailures
-  if (r.uptime !== undefined) {
+  const windows = uptimeWindowsOf(r)
+  if (windows !== undefined) {
     h.uptime = Object.fromEntries(WINDOWS.map((w, i) => {
-      const win = r.uptime?.windows[i]
+      const win = windows[i]
       return [w, win === undefined || win.weight <= 0 ? 0 : Math.round(10000 * win.reliability / win.weight) / 100]
     }))
   }

@@ -11,7 +11,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AsnLookup } from '../asn/lookup.js'
-import type { AdapterExportFormat, Network } from '../contract.js'
+import type { AdapterExportFormat, Network, StoredPeer } from '../contract.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { sortByAddress } from '../store/address-order.js'
 import { enrichAsn } from '../asn/enrich.js'
@@ -78,7 +78,7 @@ export async function exportNetwork (store: PeerStore, networkId: string, option
   let text: string
   let extension: string
   if (typeof format === 'object') {
-    text = format.spec.format(store.peers(networkId), format.network)
+    text = format.spec.format(store.peers(networkId).map(storedPeer), format.network)
     extension = format.spec.extension
   } else {
     const all = options.all === true && format !== 'txt'
@@ -96,6 +96,21 @@ export async function exportNetwork (store: PeerStore, networkId: string, option
   await writeFile(temp, text, 'utf8')
   await rename(temp, path)
   return path
+}
+
+/** A record as an adapter's export format reads it. */
+export function storedPeer (r: PeerRecord): StoredPeer {
+  const { uptime: _uptime, ...rest } = r
+  const windows = uptimeWindowsOf(r)
+  return windows === undefined ? rest : { ...rest, uptimeWindows: windows }
+}
+
+/**
+ * The five uptime windows of a record (2 h … 30 d), the one place that reads the stored
+ * uptime state. (With the store of #13: `UPTIME_WINDOWS.map((_, i) => uptimeWindow(r.uptime, i))`.)
+ */
+export function uptimeWindowsOf (r: PeerRecord): StoredPeer['uptimeWindows'] {
+  return r.uptime?.windows
 }
 
 /** `YYYYMMDDhhmmss` in UTC. */

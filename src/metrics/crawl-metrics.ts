@@ -18,8 +18,7 @@ export interface CrawlSource {
   stats (): { inFlight: number, queued: number, discovered: number }
 }
 
-/** The store's figures; `lastCheckpoint` when the store reports it. */
-type StoreSource = Pick<PeerStore, 'peers' | 'maxBlockedMs'> & { lastCheckpoint?: { ms: number } }
+type StoreSource = Pick<PeerStore, 'peers' | 'maxBlockedMs' | 'lastCheckpoint'>
 
 export interface CrawlMetrics {
   /** `http://host:port/metrics`. */
@@ -86,15 +85,16 @@ export async function startCrawlMetrics (listen: string): Promise<CrawlMetrics> 
   new Gauge({ name: 'peers_store_records', help: 'Peer records of this network in the store.', labelNames: ['network'], registers: [registry], collect () { this.reset(); if (source !== undefined) this.set({ network: label() }, source.store.peers(label()).length) } })
   new Gauge({
     name: 'peers_store_last_checkpoint_seconds',
-    help: 'How long the last store checkpoint took (absent until the store reports one).',
+    help: 'How long the last store checkpoint took (absent until the first one).',
+    labelNames: ['network'],
     registers: [registry],
     collect () {
       this.reset()
       const ms = source?.store.lastCheckpoint?.ms
-      if (ms !== undefined) this.set(ms / 1000)
+      if (ms !== undefined) this.set({ network: label() }, ms / 1000)
     }
   })
-  new Gauge({ name: 'peers_store_checkpoint_max_blocked_seconds', help: 'Longest time a store write blocked the event loop.', registers: [registry], collect () { this.reset(); if (source !== undefined) this.set(source.store.maxBlockedMs / 1000) } })
+  new Gauge({ name: 'peers_store_checkpoint_max_blocked_seconds', help: 'Longest time a store write blocked the event loop.', labelNames: ['network'], registers: [registry], collect () { this.reset(); if (source !== undefined) this.set({ network: label() }, source.store.maxBlockedMs / 1000) } })
   new Gauge({
     name: 'peers_crawl_rate_sessions_per_second',
     help: `Sessions ended per second over the last ${RATE_WINDOW_S} s (or since the crawl started, when shorter).`,
