@@ -152,6 +152,13 @@ describe('peers check', { timeout: 300_000, concurrency: 2 }, () => {
     assert.match(stepNamed(out.json, 'resolve').text, /forbids DNS/)
   })
 
+  it('an adapter without diagnosis steps (AVAX) says so in one line', async () => {
+    const out = await runCli(['check', '127.0.0.1:9651', '--net', 'avax-fuji', '--allow-cidr', '127.0.0.0/8'])
+    assert.equal(out.code, 1)
+    assert.equal(out.stdout, '')
+    assert.equal(out.stderr, 'peers: [PEERS_NOT_IMPLEMENTED] the avax adapter cannot diagnose a peer yet (it has no diagnosis steps)\n')
+  })
+
   const usage: Array<[string, string[], RegExp]> = [
     ['malformed host', ['check', 'no_such host!'], /is not a valid host/],
     ['port out of range', ['check', '127.0.0.1:70000', '--net', 'regtest'], /invalid port: expected 1-65535/],

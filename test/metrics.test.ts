@@ -30,53 +30,59 @@ describe('crawl --metrics', { timeout: 120_000 }, () => {
       const run = startCli(['crawl', 'bitcoin', '--net', 'regtest', ...seeds, ...LOOPBACK, '--db', join(dir, 'peers.json'), '--no-export',
         '--continuous', '--revisit-interval', '3600', '--retry-interval', '3600', '--retries', '0',
         '--handshake-timeout', '1000', '--getaddr-timeout', '3000', '--metrics', '127.0.0.1:0', '--json'])
-      let url: string | undefined
-      while (url === undefined) {
-        const m = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(run.stderr())
-        if (m !== null) url = m[1]
-        else if (run.child.exitCode !== null) assert.fail(`the crawl ended early: ${run.stderr()}`)
-        else await once(run.child.stderr as NodeJS.ReadableStream, 'data')
-      }
+      // A failed assertion must not leave the crawl running (it would keep this test file alive).
+      const killCrawl = (): void => { if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL') }
+      try {
+        let url: string | undefined
+        while (url === undefined) {
+          const m = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(run.stderr())
+          if (m !== null) url = m[1]
+          else if (run.child.exitCode !== null) assert.fail(`the crawl ended early: ${run.stderr()}`)
+          else await once(run.child.stderr as NodeJS.ReadableStream, 'data')
+        }
 
-      // Scrape until the first pass is over: nothing in flight, one session per endpoint held
-      // (every simnet address is dialable; revisits wait an hour).
-      let samples: Sample[] = []
-      for (let scrapes = 0; ; scrapes++) {
-        const res: Response = await fetch(url)
-        assert.equal(res.status, 200)
-        assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
-        samples = parseExposition(await res.text())
-        const ended = total(samples, 'peers_sessions_total')
-        if (total(samples, 'peers_sessions_in_flight') === 0 && ended > 0 && ended === total(samples, 'peers_frontier_endpoints')) break
-        assert.ok(scrapes < 600, 'the first pass did not end')
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-      assert.equal((await fetch(url.replace('/metrics', '/other'))).status, 404)
+        // Scrape until the first pass is over: nothing in flight, one session per endpoint held
+        // (every simnet address is dialable; revisits wait an hour).
+        let samples: Sample[] = []
+        for (let scrapes = 0; ; scrapes++) {
+          const res: Response = await fetch(url)
+          assert.equal(res.status, 200)
+          assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
+          samples = parseExposition(await res.text())
+          const ended = total(samples, 'peers_sessions_total')
+          if (total(samples, 'peers_sessions_in_flight') === 0 && ended > 0 && ended === total(samples, 'peers_frontier_endpoints')) break
+          assert.ok(scrapes < 600, 'the first pass did not end')
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+        assert.equal((await fetch(url.replace('/metrics', '/other'))).status, 404)
 
-      // The simnet's truth: every honest node reachable, over IPv4.
-      const truth = simnet.truth()
-      assert.equal(total(samples, 'peers_reachable', { network: 'regtest', address_type: 'ipv4' }), truth.length)
-      for (const name of ['peers_frontier_endpoints', 'peers_store_records', 'peers_store_last_checkpoint_seconds', 'peers_store_checkpoint_max_blocked_seconds', 'peers_crawl_rate_sessions_per_second', 'peers_process_resident_memory_bytes']) {
-        assert.ok(samples.some((s) => s.name === name), `no ${name}`)
-      }
-      assert.ok(total(samples, 'peers_crawl_rate_sessions_per_second') > 0)
+        // The simnet's truth: every honest node reachable, over IPv4.
+        const truth = simnet.truth()
+        assert.equal(total(samples, 'peers_reachable', { network: 'regtest', address_type: 'ipv4' }), truth.length)
+        for (const name of ['peers_frontier_endpoints', 'peers_store_records', 'peers_store_last_checkpoint_seconds', 'peers_store_checkpoint_max_blocked_seconds', 'peers_crawl_rate_sessions_per_second', 'peers_process_resident_memory_bytes']) {
+          assert.ok(samples.some((s) => s.name === name), `no ${name}`)
+        }
+        assert.ok(total(samples, 'peers_crawl_rate_sessions_per_second') > 0)
 
-      run.child.kill('SIGINT')
-      const outcome = await run.done
-      assert.equal(outcome.code, 0, outcome.stderr)
-      const summary = JSON.parse(outcome.stdout) as { reachable: number, tried: number, discovered: number, sessions: number, cancelled: number, failed: Record<string, number> }
-      assert.equal(summary.cancelled, 0)
-      assert.equal(total(samples, 'peers_reachable'), summary.reachable)
-      assert.equal(total(samples, 'peers_sessions_total', { outcome: 'reachable' }), summary.reachable)
-      for (const [reason, n] of Object.entries(summary.failed)) {
-        assert.equal(total(samples, 'peers_sessions_total', { outcome: reason }), n, reason)
+        run.child.kill('SIGINT')
+        const outcome = await run.done
+        assert.equal(outcome.code, 0, outcome.stderr)
+        const summary = JSON.parse(outcome.stdout) as { reachable: number, tried: number, discovered: number, sessions: number, cancelled: number, failed: Record<string, number> }
+        assert.equal(summary.cancelled, 0)
+        assert.equal(total(samples, 'peers_reachable'), summary.reachable)
+        assert.equal(total(samples, 'peers_sessions_total', { outcome: 'reachable' }), summary.reachable)
+        for (const [reason, n] of Object.entries(summary.failed)) {
+          assert.equal(total(samples, 'peers_sessions_total', { outcome: reason }), n, reason)
+        }
+        assert.equal(total(samples, 'peers_sessions_total'), summary.sessions)
+        assert.equal(total(samples, 'peers_frontier_endpoints'), summary.discovered)
+        // Every endpoint waits for its revisit or retry.
+        assert.equal(total(samples, 'peers_frontier_queued'), summary.tried)
+        assert.ok(total(samples, 'peers_store_records') >= summary.tried)
+        assert.ok(Object.keys(summary.failed).length >= 3, JSON.stringify(summary.failed))
+      } finally {
+        killCrawl()
       }
-      assert.equal(total(samples, 'peers_sessions_total'), summary.sessions)
-      assert.equal(total(samples, 'peers_frontier_endpoints'), summary.discovered)
-      // Every endpoint waits for its revisit or retry.
-      assert.equal(total(samples, 'peers_frontier_queued'), summary.tried)
-      assert.ok(total(samples, 'peers_store_records') >= summary.tried)
-      assert.ok(Object.keys(summary.failed).length >= 3, JSON.stringify(summary.failed))
     } finally {
       await simnet.stop()
     }

@@ -1,5 +1,6 @@
 // A strict reader of the Prometheus text exposition format 0.0.4, written from its
-// specification (prometheus.io/docs/instrumenting/exposition_formats/#text-based-format), not
+// specification (prometheus.io/docs/instrumenting/exposition_formats/#text-based-format; values
+// as Go's ParseFloat reads them), not
 // from prom-client: every line is a HELP or TYPE comment or a sample
 // `name{label="value",…} value [timestamp]`; names, label names, escapes and float values
 // follow the grammar; a family's TYPE comes before its samples and only once.
@@ -8,7 +9,8 @@ export interface Sample { name: string, labels: Record<string, string>, value: n
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*'
 const LABEL_NAME = '[a-zA-Z_][a-zA-Z0-9_]*'
 const LABEL_VALUE = '"(?:[^"\\\\\\n]|\\\\[\\\\"n])*"'
-const VALUE = '(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|[+-]?Inf|NaN)'
+// Go's strconv.ParseFloat, which Prometheus uses: special values in any case (prom-client writes `Nan`).
+const VALUE = '(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|[+-]?(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)|[nN][aA][nN])'
 const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL_NAME}=${LABEL_VALUE}(?:,${LABEL_NAME}=${LABEL_VALUE})*,?)?)\\})? (${VALUE})(?: (-?\\d+))?$`)
 const HELP = new RegExp(`^# HELP (${NAME})(?: (.*))?$`)
 const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`)
@@ -44,7 +46,7 @@ export function parseExposition (text: string): Sample[] {
       if (l[1] in labels) throw new Error(`${where}: label ${l[1]} twice`)
       labels[l[1]] = JSON.parse(l[2]) as string // the three escapes (\\, \", \n) are JSON's too
     }
-    samples.push({ name: m[1], labels, value: Number(m[3].replace(/Inf$/, 'Infinity')) })
+    samples.push({ name: m[1], labels, value: /nan/i.test(m[3]) ? NaN : /inf/i.test(m[3]) ? (m[3].startsWith('-') ? -Infinity : Infinity) : Number(m[3]) })
   })
   return samples
 }
