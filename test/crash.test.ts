@@ -39,7 +39,7 @@ const CHECKPOINT_S = 1
 const CHECKPOINT_SLACK_MS = 2000
 const SEED = testSeed('crash test kill plan')
 
-// Slow getaddr answers (Core's trickle, scaled down) keep each crawl going for several seconds.
+// Slow getaddr answers (an exponential delay per node, mean 1 s) keep each crawl going for several seconds.
 const simnet = new Simnet({ nodes: 60, getaddrDelayMeanMs: 1000, knownPerNode: 60, basePort: 0, seed: 9 })
 
 let dir: string
@@ -216,7 +216,8 @@ describe('crash safety', () => {
 
   it('a second crawl on a store in use refuses with one line and a non-zero exit', async () => {
     const db = join(dir, 'busy.json')
-    const first = start(crawlArgs(db))
+    // --continuous: it holds the store until killed, however long the second crawl takes to start.
+    const first = start(crawlArgs(db, ['--continuous']))
     try {
       await waitFor(() => readLockHolder(db) !== undefined, { what: 'the first crawl to take the lock', timeoutMs: 60_000 })
       const second = await start(crawlArgs(db)).done

@@ -11,8 +11,8 @@ import { DialError, type Diagnosis, type DiagnosisOptions, type DiagnosisStep, t
 import { describeError, type DecodeError } from '../../src/errors.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
 import { BITCOIN_NETWORKS, MAX_PAYLOAD, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, serviceNames, type BitcoinNetworkParams } from './params.js'
-import { peerKey, randomNonce, sanitizePeerText, WTXID_RELAY_VERSION } from './session.js'
-import { socketFailure } from './transport.js'
+import { peerKey, randomNonce, sanitizePeerText, WTXID_RELAY_VERSION } from './session-machine.js'
+import { socketFailure } from './session-runner.js'
 import { encodeFrame, FrameParser, type BitcoinMessage, type VersionPayload } from './wire/index.js'
 
 /** BIP31: from this version on a peer answers ping with a pong carrying the nonce. */
