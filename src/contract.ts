@@ -243,6 +243,75 @@ export interface RunningSimulation {
   stop (): Promise<string>
 }
 
+/** One step of a diagnosis (`peers check`): what was tried, how it went, in plain words. */
+export interface DiagnosisStep {
+  /** Stable name, e.g. 'connect', 'version', 'verack', 'ping', 'addresses'. */
+  name: string
+  /** 'warning': went wrong without making the peer unreachable (no address answer, no pong). */
+  status: 'ok' | 'failed' | 'warning'
+  /** How long the step took, ms. */
+  ms: number
+  /** One line in plain words (peer-supplied text sanitised). */
+  text: string
+  /** The facts behind the text, JSON-safe (e.g. protocolVersion, services, height). */
+  facts?: Record<string, string | number | boolean | string[]>
+}
+
+export interface DiagnosisOptions {
+  network: Network
+  timeouts: SessionTimeouts
+  /** Aborting ends the diagnosis promptly with reason 'cancelled'. */
+  signal: AbortSignal
+  userAgent: string
+  /** How to open the stream; absent: direct TCP. */
+  dial?: Dial
+  /** Each step as soon as it ends (the command prints it while the next one runs). */
+  onStep?: (step: DiagnosisStep) => void
+}
+
+export interface Diagnosis {
+  /** true after a full handshake on the right network. */
+  reachable: boolean
+  /** Set when not reachable. */
+  reason?: FailureReason
+  /** The likely cause in plain words, when the adapter knows more than the reason says (e.g. which network the magic belongs to). */
+  cause?: string
+  /** What to try, when the adapter knows better than the generic advice for the reason. */
+  advice?: string
+  steps: DiagnosisStep[]
+  peer?: PeerInfo
+  /** Names of the set service bits (as serviceNames). */
+  serviceNames?: string[]
+  times: { connectMs?: number, handshakeMs?: number, pingMs?: number }
+  answer?: { entries: number, afterMs: number }
+}
+
+/** The stored facts about one peer an adapter's export format may read (the store's PeerRecord has them all). */
+export interface StoredPeer {
+  host: string
+  port: number
+  type: AddressType
+  lastSuccess?: string
+  successes: number
+  failures: number
+  services?: string
+  protocolVersion?: number
+  userAgent?: string
+  startHeight?: number
+  /** The sipa seeder's five uptime windows (2 h, 8 h, 1 d, 7 d, 30 d) as of the last try, docs/design.md §2.4. */
+  uptimeWindows?: ReadonlyArray<{ weight: number, count: number, reliability: number }>
+}
+
+/** An export format only this adapter knows (e.g. Bitcoin's seeder dump). */
+export interface AdapterExportFormat {
+  /** One line for `peers export --help`. */
+  summary: string
+  /** File name extension, without the dot. */
+  extension: string
+  /** The whole file: chooses, orders and formats the records itself. */
+  format (records: readonly StoredPeer[], network: Network): string
+}
+
 export interface Adapter {
   /** The word after `peers crawl`, e.g. `bitcoin`. */
   readonly name: string
@@ -270,4 +339,8 @@ export interface Adapter {
   readonly simulation: SimulationKit
   /** Optional: names of the service bits set in `services` (a decimal string), for `peers stats`. */
   serviceNames? (services: string): string[]
+  /** Optional: diagnose one peer step by step for `peers check`. Never throws: failures are results. */
+  diagnose? (endpoint: Endpoint, options: DiagnosisOptions): Promise<Diagnosis>
+  /** Optional: export formats of this adapter's own, by name (`peers export --format NAME`). */
+  readonly exportFormats?: Readonly<Record<string, AdapterExportFormat>>
 }

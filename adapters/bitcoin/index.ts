@@ -5,7 +5,9 @@ import type { Adapter, Network, SimulationKit } from '../../src/contract.js'
 import { parseHostPort } from '../../src/net/endpoint.js'
 import { bootstrapBitcoin } from './bootstrap.js'
 import { BITCOIN_DEFAULTS } from './defaults.js'
+import { diagnoseBitcoin } from './diagnose.js'
 import { BITCOIN_NETWORKS, serviceNames, type BitcoinNetworkParams } from './params.js'
+import { seedsFormat } from './seeds-dump.js'
 import { peerKey } from './session-machine.js'
 import { startSimulatedPeer } from './simnet/index.js'
 import { bitcoinNetworkSimulation } from './simnet/network-simulation.js'
@@ -45,5 +47,11 @@ export const bitcoinAdapter: Adapter = {
     }
     return await runBitcoinSession(endpoint, options, { magic: params.magic })
   },
+  async diagnose (endpoint, options) {
+    const params = paramsOf(options.network)
+    if (params === undefined) return { reachable: false, reason: 'error', cause: `not a Bitcoin network: ${options.network.id}`, steps: [], times: {} }
+    return await diagnoseBitcoin(endpoint, options, params)
+  },
+  exportFormats: { seeds: seedsFormat },
   simulation
 }

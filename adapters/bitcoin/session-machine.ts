@@ -85,6 +85,8 @@ export class BitcoinSession {
   private state: SessionPhase = 'connecting'
   private gotVersion = false
   private gotVerack = false
+  /** Messages dropped for a bad checksum: a handshake timeout says so (a peer whose every message fails it). */
+  private checksumFailures = 0
   private ok = false
   private reason?: FailureReason
   private detail?: string
@@ -170,6 +172,7 @@ export class BitcoinSession {
       this.oversized.largestDeclared = Math.max(this.oversized.largestDeclared, error.declared)
       return NONE
     }
+    if (error.reason === 'bad-checksum') this.checksumFailures++
     // Once the peer is known good a malformed message costs only that message.
     if (DROPPED_DECODE_ERRORS.has(error.reason) || this.state === 'awaiting-addresses') return NONE
     // Before the handshake Core parses only the first version (verack, sendaddrv2 and
@@ -182,7 +185,10 @@ export class BitcoinSession {
   timedOut (): readonly SessionOutput[] {
     switch (this.state) {
       case 'connecting': return this.fail('connect-timeout', 'no answer to the connection attempt')
-      case 'handshaking': return this.fail('handshake-timeout', this.gotVersion ? 'no verack' : 'no version')
+      case 'handshaking': {
+        const checksums = this.checksumFailures === 0 ? '' : `; ${this.checksumFailures} message${this.checksumFailures === 1 ? '' : 's'} failed the checksum`
+        return this.fail('handshake-timeout', `${this.gotVersion ? 'no verack' : 'no version'}${checksums}`)
+      }
       case 'awaiting-addresses': return this.complete(false)
       default: return NONE
     }

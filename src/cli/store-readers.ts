@@ -27,6 +27,19 @@ export function adapterOfNetwork (networkId: string): Adapter | undefined {
   return adapters.find((a) => a.networks.some((n) => n.id === networkId))
 }
 
+/** The export formats adapters add, each with the adapters that have it. */
+export function adapterExportFormats (): Array<{ name: string, summary: string, adapters: string[] }> {
+  const byName = new Map<string, { name: string, summary: string, adapters: string[] }>()
+  for (const a of adapters) {
+    for (const [name, spec] of Object.entries(a.exportFormats ?? {})) {
+      const entry = byName.get(name) ?? { name, summary: spec.summary, adapters: [] }
+      entry.adapters.push(a.name)
+      byName.set(name, entry)
+    }
+  }
+  return [...byName.values()]
+}
+
 /**
  * Reachable records without an AS get one from the ASN database, in memory only (readers
  * never write the store). The database is opened only when some record needs it.

@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core'
 import { openAsnLookup } from '../asn/lookup.js'
 import { PeersCommand } from '../cli/base-command.js'
 import { UsageError } from '../errors.js'
-import { EXPORT_FORMATS, exportNetwork } from '../export/export.js'
-import { asnDbFlag, geoDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
+import { EXPORT_FORMATS, exportNetwork, type AdapterFormatChoice, type ExportFormat } from '../export/export.js'
+import { adapterExportFormats, adapterOfNetwork, asnDbFlag, geoDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
 import { openGeoLookup } from '../geo/lookup.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 
@@ -13,18 +13,20 @@ export default class Export extends PeersCommand {
     'Writes <out>/<net>/<net>-<YYYYMMDDhhmmss>.<format> (UTC) per network; without --net, every network in the store.',
     'txt is the original tool\'s format, one reachable peer per line sorted by address: `2.59.134.244:48333 / AS58212 / dataforest GmbH`; an unknown AS is written `AS? / unknown`.',
     'json and csv (RFC 4180) carry every stored field, country (ISO alpha-2) included; --all includes unreachable peers.',
-    'AS and country data come from the ASN and geo databases at export time (in the files only: the store is opened read-only, so a running crawl is not disturbed).'
+    'AS and country data come from the ASN and geo databases at export time (in the files only: the store is opened read-only, so a running crawl is not disturbed).',
+    ...adapterExportFormats().map((f) => `${f.name} (${f.adapters.join(', ')} networks only): ${f.summary}.`)
   ].join('\n')
 
   static override examples = [
     '<%= config.bin %> export --net signet',
     '<%= config.bin %> export --format csv --out reports',
-    '<%= config.bin %> export --net mainnet --format json --all --db crawl.json'
+    '<%= config.bin %> export --net mainnet --format json --all --db crawl.json',
+    '<%= config.bin %> export --net mainnet --format seeds'
   ]
 
   static override flags = {
     ...readerFlags,
-    format: Flags.option({ options: EXPORT_FORMATS, default: 'txt' as const, summary: 'File format.' })(),
+    format: Flags.option({ options: [...EXPORT_FORMATS, ...adapterExportFormats().map((f) => f.name)], default: 'txt', summary: 'File format.' })(),
     out: Flags.string({ default: 'output', summary: 'Directory the files go under (one subdirectory per network).' }),
     all: Flags.boolean({ summary: 'json/csv: unreachable peers too.' }),
     'asn-db': asnDbFlag,
@@ -33,21 +35,36 @@ export default class Export extends PeersCommand {
 
   async run (): Promise<{ files: Array<{ network: string, path: string }> }> {
     const { flags } = await this.parse(Export)
-    if (flags.all && flags.format === 'txt') throw new UsageError('--all needs --format json or csv: the txt format lists reachable peers only')
+    if (flags.all && flags.format !== 'json' && flags.format !== 'csv') throw new UsageError(`--all needs --format json or csv: the ${flags.format} format chooses its peers itself`)
     const log = this.makeLogger(flags)
     const store = await openStore(resolveStorePath(flags.db), { mode: 'read', log })
     const networks = selectNetworks(store, flags.net)
     if (networks.length === 0) throw new UsageError(`store ${store.path} has no peers yet; run a crawl first`)
-    const asn = await openAsnLookup({ path: flags['asn-db'], log })
-    const geo = flags.format === 'txt' ? undefined : await openGeoLookup({ path: flags['geo-db'], log })
+    const builtIn = (EXPORT_FORMATS as readonly string[]).includes(flags.format)
+    // An adapter's format carries no AS data.
+    const asn = builtIn ? await openAsnLookup({ path: flags['asn-db'], log }) : undefined
+    const geo = builtIn && flags.format !== 'txt' ? await openGeoLookup({ path: flags['geo-db'], log }) : undefined
     if (geo !== undefined) log.info(geo.source.attribution)
     const now = new Date()
     const files: Array<{ network: string, path: string }> = []
     for (const network of networks) {
-      const path = await exportNetwork(store, network, { format: flags.format, outDir: flags.out, asn, geo, now, all: flags.all })
+      let format: ExportFormat | AdapterFormatChoice = flags.format as ExportFormat
+      if (!builtIn) {
+        const owner = adapterOfNetwork(network)
+        const spec = owner?.exportFormats?.[flags.format]
+        if (owner === undefined || spec === undefined) {
+          const why = `--format ${flags.format} is not available for ${network}: ${owner === undefined ? 'no adapter declares that network' : `the ${owner.name} adapter has no such format`}`
+          if (flags.net !== undefined) throw new UsageError(why)
+          log.warn(`${why}; skipped`)
+          continue
+        }
+        format = { name: flags.format, network: owner.networks.find((x) => x.id === network) ?? owner.networks[0], spec }
+      }
+      const path = await exportNetwork(store, network, { format, outDir: flags.out, asn, geo, now, all: flags.all })
       log.info(`wrote ${path}`)
       files.push({ network, path })
     }
+    if (files.length === 0) throw new UsageError(`no network in store ${store.path} has the ${flags.format} format`)
     if (!this.jsonEnabled()) for (const f of files) this.log(f.path)
     return { files }
   }

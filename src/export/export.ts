@@ -6,10 +6,13 @@
 //   json: an array of records with every stored field (country included), plus `reachable`
 //         and `countryName`.
 //   csv:  the same columns (RFC 4180: CRLF line ends, fields quoted when needed, `extra` as JSON).
-// Every format is sorted by address (src/store/address-order.ts).
+//   an adapter's own format (AdapterExportFormat, e.g. Bitcoin's `seeds`): the adapter picks,
+//         orders and formats the records itself.
+// Every built-in format is sorted by address (src/store/address-order.ts).
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AsnLookup } from '../asn/lookup.js'
+import type { AdapterExportFormat, Network, StoredPeer } from '../contract.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { sortByAddress } from '../store/address-order.js'
 import { enrichAsn } from '../asn/enrich.js'
@@ -21,8 +24,11 @@ import { isReachable, type PeerRecord, type PeerStore } from '../store/types.js'
 export const EXPORT_FORMATS = ['txt', 'json', 'csv'] as const
 export type ExportFormat = typeof EXPORT_FORMATS[number]
 
+/** A format an adapter provides, for one of its networks. */
+export interface AdapterFormatChoice { name: string, network: Network, spec: AdapterExportFormat }
+
 export interface ExportOptions {
-  format: ExportFormat
+  format: ExportFormat | AdapterFormatChoice
   outDir: string
   /** Fills asn/asOrg on the exported records (store.setAsn) before writing. */
   asn?: AsnLookup
@@ -75,20 +81,44 @@ const RECORD_COLUMNS: Record<keyof PeerRecord, true> = {
 export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>, 'countryName'] as const
 
 export async function exportNetwork (store: PeerStore, networkId: string, options: ExportOptions): Promise<string> {
-  const all = options.all === true && options.format !== 'txt'
-  const chosen = store.peers(networkId).filter((p) => all || isReachable(p))
-  if (options.asn !== undefined) enrichAsn(store, networkId, chosen, options.asn, { onlyMissing: false })
-  if (options.geo !== undefined) enrichCountry(store, networkId, chosen, options.geo, { onlyMissing: false })
-  const records = sortByAddress(chosen)
-  const text = options.format === 'txt' ? toTxt(records) : options.format === 'json' ? toJson(records) : toCsv(records)
+  const { format } = options
+  let text: string
+  let extension: string
+  if (typeof format === 'object') {
+    text = format.spec.format(store.peers(networkId).map(storedPeer), format.network)
+    extension = format.spec.extension
+  } else {
+    const all = options.all === true && format !== 'txt'
+    const chosen = store.peers(networkId).filter((p) => all || isReachable(p))
+    if (options.asn !== undefined) enrichAsn(store, networkId, chosen, options.asn, { onlyMissing: false })
+    if (options.geo !== undefined) enrichCountry(store, networkId, chosen, options.geo, { onlyMissing: false })
+    const records = sortByAddress(chosen)
+    text = format === 'txt' ? toTxt(records) : format === 'json' ? toJson(records) : toCsv(records)
+    extension = format
+  }
   const dir = join(options.outDir, networkId)
-  const path = join(dir, `${networkId}-${fileStamp(options.now ?? new Date())}.${options.format}`)
+  const path = join(dir, `${networkId}-${fileStamp(options.now ?? new Date())}.${extension}`)
   await mkdir(dir, { recursive: true })
   // Temp file and rename: a reader never sees half an export.
   const temp = `${path}.${process.pid}.tmp`
   await writeFile(temp, text, 'utf8')
   await rename(temp, path)
   return path
+}
+
+/** A record as an adapter's export format reads it. */
+export function storedPeer (r: PeerRecord): StoredPeer {
+  const { uptime: _uptime, ...rest } = r
+  const windows = uptimeWindowsOf(r)
+  return windows === undefined ? rest : { ...rest, uptimeWindows: windows }
+}
+
+/**
+ * The five uptime windows of a record (2 h … 30 d), the one place that reads the stored
+ * uptime state. (With the store of #13: `UPTIME_WINDOWS.map((_, i) => uptimeWindow(r.uptime, i))`.)
+ */
+export function uptimeWindowsOf (r: PeerRecord): StoredPeer['uptimeWindows'] {
+  return r.uptime?.windows
 }
 
 /** `YYYYMMDDhhmmss` in UTC. */

@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { Low } from 'lowdb'
 import type { Endpoint, Logger, SessionResult } from '../contract.js'
 import { StoreError } from '../errors.js'
@@ -92,6 +93,7 @@ class LowPeerStore implements PeerStore {
   private timer: ReturnType<typeof setInterval> | undefined
   private closed = false
   maxBlockedMs = 0
+  lastCheckpoint?: { ms: number, blockedMs: number, bytes: number }
   private isoAtMs = NaN
   private isoText = ''
 
@@ -238,11 +240,13 @@ class LowPeerStore implements PeerStore {
   private async write (): Promise<WriteFigures> {
     while (this.writing !== undefined) await this.writing.catch(() => {})
     const version = this.version
+    const started = performance.now()
     this.writing = this.db.write().then(() => this.file.lastWrite)
     try {
       const figures = await this.writing
       this.savedVersion = version
       this.maxBlockedMs = Math.max(this.maxBlockedMs, figures.blockedMs)
+      this.lastCheckpoint = { ms: performance.now() - started, blockedMs: figures.blockedMs, bytes: figures.bytes }
       return figures
     } finally {
       this.writing = undefined

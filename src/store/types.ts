@@ -103,6 +103,8 @@ export interface PeerStore {
   checkpoint (): Promise<{ blockedMs: number, bytes: number }>
   /** Longest event-loop block of any write so far (auto checkpoints included), in ms. */
   readonly maxBlockedMs: number
+  /** The last write: how long it took (wall time, ms), how long it blocked the event loop, bytes written. */
+  readonly lastCheckpoint?: { ms: number, blockedMs: number, bytes: number }
   /** Checkpoint every `ms` until close(). */
   startAutoCheckpoint (ms: number): void
   /** Final write, release the lock. */

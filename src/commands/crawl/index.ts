@@ -17,6 +17,7 @@ import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
 import type { StderrLogger } from '../../cli/log.js'
 import { startProgress } from '../../cli/progress.js'
+import { startCrawlMetrics } from '../../metrics/crawl-metrics.js'
 import { openStore, resolveStorePath } from '../../store/store.js'
 import { isReachable, type PeerStore, type RunRecord } from '../../store/types.js'
 
@@ -69,7 +70,8 @@ export default class Crawl extends PeersCommand {
     '<%= config.bin %> crawl bitcoin --net signet',
     '<%= config.bin %> crawl bitcoin --net mainnet --concurrency 2000 --duration 600',
     '<%= config.bin %> crawl bitcoin --net testnet4 --continuous --revisit-interval 300',
-    '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8'
+    '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8',
+    '<%= config.bin %> crawl bitcoin --net mainnet --continuous --metrics 127.0.0.1:9464'
   ]
 
   static override args = {
@@ -88,7 +90,8 @@ export default class Crawl extends PeersCommand {
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
     'asn-db': asnDbFlag,
     'geo-db': geoDbFlag,
-    export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' })
+    export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' }),
+    metrics: Flags.string({ summary: 'Serve Prometheus metrics on http://HOST:PORT/metrics while crawling (a bare PORT listens on 127.0.0.1), e.g. 127.0.0.1:9464.' })
   }
 
   async run (): Promise<CrawlResult> {
@@ -101,6 +104,9 @@ export default class Crawl extends PeersCommand {
     const givenSeeds = flags.seed?.map((text) => checkedSeed(adapter, network, policy, text))
     adapter.assertCrawlable(network)
 
+    // Before the store: a busy port is one line at once, nothing opened or locked.
+    const metrics = flags.metrics === undefined ? undefined : await startCrawlMetrics(flags.metrics)
+    if (metrics !== undefined) log.info(`metrics on ${metrics.url}`)
     const store = await openStore(resolveStorePath(flags.db), { mode: 'write', log })
     const stopSignals = new AbortController()
     let engine: CrawlEngine | undefined
@@ -141,6 +147,7 @@ export default class Crawl extends PeersCommand {
       })
       engine = crawl
       wireEngine(crawl, store, network, log, n['max-endpoints'])
+      metrics?.attach(crawl, store, network, (e) => adapter.key(e))
       if (interrupted) crawl.stop()
       log.info(`crawling ${adapter.name} ${network.name} from ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${n.concurrency} at once`)
       const progress = flags.quiet ? undefined : startProgress({ counts: () => crawl.stats(), logger: log })
@@ -170,6 +177,7 @@ export default class Crawl extends PeersCommand {
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      await metrics?.close()
       await store.close()
     }
   }
