@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import { adapters, getAdapter, getNetwork } from '../../../adapters/index.js'
 import { asnDbFlag } from '../../cli/asn-flags.js'
+import { geoDbFlag } from '../../cli/geo-flags.js'
+import { openGeoLookup } from '../../geo/lookup.js'
 import { openAsnLookup } from '../../asn/lookup.js'
 import { PeersCommand } from '../../cli/base-command.js'
 import { numberFlags, parseNumberFlags, type NumberSpec } from '../../cli/number-flags.js'
@@ -85,6 +87,7 @@ export default class Crawl extends PeersCommand {
     db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
     'asn-db': asnDbFlag,
+    'geo-db': geoDbFlag,
     export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' })
   }
 
@@ -154,9 +157,10 @@ export default class Crawl extends PeersCommand {
 
       let exported: string | null = null
       if (flags.export) {
-        // Before close: the export's ASN enrichment (store.setAsn) is then saved with the rest.
+        // Before close: the export's ASN and country enrichment (store.setAsn, setCountry) is then saved with the rest.
         const asn = await openAsnLookup({ path: flags['asn-db'], log })
-        exported = await exportNetwork(store, network.id, { format: 'txt', outDir: flags.out, asn })
+        const geo = await openGeoLookup({ path: flags['geo-db'], log })
+        exported = await exportNetwork(store, network.id, { format: 'txt', outDir: flags.out, asn, geo })
       }
       // Closed here so a failed final write is an error, not a success line; the finally's close is then a no-op.
       await store.close()
@@ -216,7 +220,9 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
     store.recordResult(network.id, result)
     if (result.ok) {
       const agent = result.peer?.userAgent !== undefined ? `${result.peer.userAgent}, ` : ''
-      log.info(`successful handshake with ${formatEndpoint(result.endpoint)} (${agent}${result.learned.length} addresses)`)
+      // addressesReceived, not learned.length: with onLearned streaming, learned is empty.
+      const answer = result.answer !== undefined ? `answered ${result.answer.entries} ${result.answer.entries === 1 ? 'entry' : 'entries'} after ${result.answer.afterMs} ms` : `no address answer, ${result.addressesReceived} addresses`
+      log.info(`successful handshake with ${formatEndpoint(result.endpoint)} (${agent}${answer})`)
     } else if (debug) {
       const retry = retryInMs === undefined ? '' : `; retrying in ${Math.round(retryInMs / 1000)} s`
       log.debug(`handshake with ${formatEndpoint(result.endpoint)} failed: ${result.reason ?? 'error'}${result.detail !== undefined ? ` (${result.detail})` : ''}${retry}`)

@@ -1,7 +1,7 @@
-// The socket side of a session: dials, frames bytes, runs one timer, and carries out what
-// the BitcoinSession state machine returns. Thin on purpose: every protocol decision is in
-// session.ts. Thousands run at once, so per session there is one socket, one parser, one
-// timer and a handful of closures.
+// The session runner, the socket side of a session: dials, frames bytes, runs one timer, and
+// carries out what the BitcoinSession state machine returns. Thin on purpose: every protocol
+// decision is in session-machine.ts. Thousands run at once, so per session there is one
+// socket, one parser, one timer and a handful of closures.
 import { setMaxListeners } from 'node:events'
 import { connect, isIP, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -10,13 +10,13 @@ import { describeError } from '../../src/errors.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
 import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { MAX_PAYLOAD } from './params.js'
-import { BitcoinSession, type SessionConfig, type SessionOutput } from './session.js'
+import { BitcoinSession, type SessionConfig, type SessionOutput } from './session-machine.js'
 import { encodeFrame, FrameParser, HEADER_BYTES, type BitcoinMessage } from './wire/index.js'
 
 export interface TransportConfig {
   magic: Uint8Array
-  /** Passed to the session (tests set the nonce or the gossip threshold). */
-  session?: Pick<SessionConfig, 'gossipMaxEntries' | 'nonce'>
+  /** Passed to the session (tests set the nonce). */
+  session?: Pick<SessionConfig, 'nonce'>
 }
 
 /** Frames without a payload (verack, sendaddrv2, wtxidrelay, getaddr) are the same for every session of a network: encode each once. */
@@ -38,7 +38,7 @@ function fixedFrame (magic: Uint8Array, message: BitcoinMessage): Uint8Array | u
 
 /** Connect, handshake, collect addresses, disconnect. Never throws. */
 export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, config: TransportConfig): Promise<SessionResult> {
-  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, ...config.session })
+  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, onLearned: options.onLearned, ...config.session })
   const { signal, timeouts, limits } = options
   if (signal.aborted) {
     session.end('cancelled', 'aborted before dialing')
