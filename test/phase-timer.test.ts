@@ -67,6 +67,18 @@ test('fired late by more than the threshold: the lateness is credited back once,
   assert.equal(clock.pending, 0)
 })
 
+test('a hard cap (creditLag: false) is never stretched by a late firing, but still decides after pending I/O', () => {
+  const clock = new FakeClock()
+  let expired = 0
+  const timer = startPhaseTimer(200, () => expired++, { clock, creditLag: false })
+  clock.advance(900)
+  assert.equal(expired, 0, 'the decision waits for the immediate')
+  clock.flushImmediates()
+  assert.equal(expired, 1)
+  assert.equal(timer.creditedMs, 0)
+  assert.equal(clock.pending, 0)
+})
+
 test('cancel before the timer, or between the timer and its immediate, means it never expires', () => {
   const clock = new FakeClock()
   let expired = 0

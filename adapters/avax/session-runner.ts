@@ -65,7 +65,7 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
 
   return new Promise<SessionResult>((resolve) => {
     const handshakeTimer = startPhaseTimer(timeouts.handshakeMs, () => end('handshake-timeout', `no handshake within ${timeouts.handshakeMs} ms`))
-    const sessionTimer = startPhaseTimer(Math.max(0, limits.maxSessionMs - (performance.now() - started)), () => end('session-limit', `session exceeded ${limits.maxSessionMs} ms`))
+    const sessionTimer = startPhaseTimer(Math.max(0, limits.maxSessionMs - (performance.now() - started)), () => end('session-limit', `session exceeded ${limits.maxSessionMs} ms`), { creditLag: false })
     const onAbort = (): void => end('cancelled', 'stopped')
     signal.addEventListener('abort', onAbort, { once: true })
 

@@ -97,7 +97,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
       const left = deadline - performance.now()
       timer = phaseMs < left
         ? startPhaseTimer(phaseMs, () => { apply(session.timedOut()) })
-        : startPhaseTimer(Math.max(0, left), () => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) })
+        : startPhaseTimer(Math.max(0, left), () => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) }, { creditLag: false })
     }
 
     function onAbort (): void {

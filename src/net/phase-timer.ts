@@ -26,6 +26,11 @@ export const DEFAULT_LAG_THRESHOLD_MS = 50
 
 export interface PhaseTimerOptions {
   lagThresholdMs?: number
+  /**
+   * Credit a late firing back (default true). False for hard caps (a session's maxSessionMs):
+   * they still decide after pending I/O, but a busy loop never stretches them.
+   */
+  creditLag?: boolean
   clock?: PhaseClock
 }
 
@@ -40,7 +45,7 @@ export function startPhaseTimer (ms: number, onExpire: () => void, options: Phas
   const clock = options.clock ?? realClock
   const threshold = options.lagThresholdMs ?? DEFAULT_LAG_THRESHOLD_MS
   let cancelled = false
-  let credited = false
+  let credited = options.creditLag === false
   let creditedMs = 0
   let handle: unknown
   let immediate: unknown
