@@ -1,0 +1,80 @@
+// Rolling reliability per peer, as the sipa DNS seeder keeps it (bitcoin-seeder db.h CAddrStat,
+// db.cpp CAddrInfo::Update; ../shared/seeds-format.md §2): per window τ, on every try,
+//   f = exp(-age/τ); reliability = reliability·f + (good ? 1-f : 0); count = count·f + 1; weight = weight·f + (1-f)
+// where age is the time since our previous try, and 1000 s (MIN_RETRY) for the first one.
+// Start rule: sipa's. Unobserved time counts as down, so `reliability` (what the seeds dump
+// prints) never overstates a node we have watched only briefly; `reliability / weight` is the
+// share of the watched time the node was up, which `peers list`/`stats` show beside it.
+import type { UptimeState, UptimeWindow } from './types.js'
+
+/** The five windows: name and τ in seconds (db.h: stat2H, stat8H, stat1D, stat1W, stat1M). */
+export const UPTIME_WINDOWS = [
+  { name: '2h', tauS: 2 * 3600 },
+  { name: '8h', tauS: 8 * 3600 },
+  { name: '1d', tauS: 86400 },
+  { name: '7d', tauS: 7 * 86400 },
+  { name: '30d', tauS: 30 * 86400 }
+] as const
+
+export type UptimeWindowName = typeof UPTIME_WINDOWS[number]['name']
+export const UPTIME_WINDOW_NAMES: readonly UptimeWindowName[] = UPTIME_WINDOWS.map((w) => w.name)
+
+/** db.cpp: `if (ourLastTry == 0) ourLastTry = now - MIN_RETRY;` with MIN_RETRY = 1000 s. */
+export const FIRST_TRY_AGE_S = 1000
+
+/** Updates `state` in place (or starts one) with a try at `nowMs` that succeeded when `good`. */
+export function recordTry (state: UptimeState | undefined, good: boolean, nowMs: number): UptimeState {
+  const s = state ?? { lastTry: nowMs - FIRST_TRY_AGE_S * 1000, windows: UPTIME_WINDOWS.map(() => ({ weight: 0, count: 0, reliability: 0 })) as UptimeState['windows'] }
+  // A clock stepped back gives no negative age (sipa's time(NULL) can step back too; it would raise the figures).
+  const ageS = Math.max(0, (nowMs - s.lastTry) / 1000)
+  for (let i = 0; i < UPTIME_WINDOWS.length; i++) {
+    const w: UptimeWindow = s.windows[i]
+    const f = Math.exp(-ageS / UPTIME_WINDOWS[i].tauS)
+    w.reliability = w.reliability * f + (good ? 1 - f : 0)
+    w.count = w.count * f + 1
+    w.weight = w.weight * f + (1 - f)
+  }
+  s.lastTry = Math.max(s.lastTry, nowMs)
+  return s
+}
+
+export interface UptimeFigures {
+  /** 100 × reliability per window, as sipa's dump prints it (unobserved time counts as down). */
+  percent: Record<UptimeWindowName, number>
+  /** 100 × reliability / weight: the share of the watched time it was up (0 when never tried). */
+  normalised: Record<UptimeWindowName, number>
+  /** The decayed number of tries per window (sipa's `count`, used by its IsGood rules). */
+  count: Record<UptimeWindowName, number>
+}
+
+/** Figures as of the last try (as sipa reports them; the ratio does not decay, the raw figure would). */
+export function uptimeFigures (state: UptimeState | undefined): UptimeFigures {
+  const percent = {} as Record<UptimeWindowName, number>
+  const normalised = {} as Record<UptimeWindowName, number>
+  const count = {} as Record<UptimeWindowName, number>
+  UPTIME_WINDOWS.forEach((w, i) => {
+    const s = state?.windows[i]
+    percent[w.name] = s === undefined ? 0 : 100 * s.reliability
+    normalised[w.name] = s === undefined || s.weight <= 0 ? 0 : 100 * s.reliability / s.weight
+    count[w.name] = s?.count ?? 0
+  })
+  return { percent, normalised, count }
+}
+
+/** 100 × reliability per window (sipa's dump columns), for the seeds dump. */
+export function uptimePercents (state: UptimeState | undefined): Record<UptimeWindowName, number> {
+  return uptimeFigures(state).percent
+}
+
+/** `7d:90` → window 7d, at least 90 % (normalised). A UsageError-worthy message on bad input. */
+export function parseUptimeFilter (text: string): { window: UptimeWindowName, min: number } | string {
+  const m = /^(2h|8h|1d|7d|30d):(\d+(?:\.\d+)?)$/.exec(text.trim())
+  if (m === null) return `--min-uptime ${JSON.stringify(text)}: expected WINDOW:PERCENT with WINDOW one of ${UPTIME_WINDOW_NAMES.join(', ')}, e.g. 7d:90`
+  const min = Number(m[2])
+  if (min > 100) return `--min-uptime ${text}: a percentage is at most 100`
+  return { window: m[1] as UptimeWindowName, min }
+}
+
+export function windowIndex (name: UptimeWindowName): number {
+  return UPTIME_WINDOW_NAMES.indexOf(name)
+}
