@@ -3,8 +3,10 @@
 //         `2.59.134.244:48333 / AS58212 / dataforest GmbH`; an unknown AS is written
 //         `AS? / unknown` (and a known AS without a name `AS64500 / unknown`), so every line
 //         splits on ' / ' into the same three fields.
-//   json: an array of records with every stored field, plus `reachable`.
-//   csv:  the same columns (RFC 4180: CRLF line ends, fields quoted when needed, `extra` as JSON).
+//   json: an array of records with every stored field, plus `reachable` and the uptime figures
+//         (`uptimePercent`: sipa's reliability ×100 per window; `uptimeShare`: reliability/weight ×100).
+//   csv:  the same columns (RFC 4180: CRLF line ends, fields quoted when needed, objects as JSON),
+//         plus one column per uptime window and figure (`uptime_30d`, `uptime_share_30d`, …).
 // Every format is sorted by address (src/store/address-order.ts).
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,6 +15,7 @@ import { formatEndpoint } from '../net/endpoint.js'
 import { sortByAddress } from '../store/address-order.js'
 import { enrichAsn } from '../asn/enrich.js'
 import { isReachable, type PeerRecord, type PeerStore } from '../store/types.js'
+import { UPTIME_WINDOW_NAMES, uptimeFigures } from '../store/uptime.js'
 
 export const EXPORT_FORMATS = ['txt', 'json', 'csv'] as const
 export type ExportFormat = typeof EXPORT_FORMATS[number]
@@ -65,7 +68,8 @@ const RECORD_COLUMNS: Record<keyof PeerRecord, true> = {
   asOrg: true,
   extra: true
 }
-export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>] as const
+const UPTIME_COLUMNS = [...UPTIME_WINDOW_NAMES.map((w) => `uptime_${w}`), ...UPTIME_WINDOW_NAMES.map((w) => `uptime_share_${w}`)]
+export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>, ...UPTIME_COLUMNS] as const
 
 export async function exportNetwork (store: PeerStore, networkId: string, options: ExportOptions): Promise<string> {
   const all = options.all === true && options.format !== 'txt'
@@ -99,15 +103,26 @@ function toTxt (records: PeerRecord[]): string {
 }
 
 function toJson (records: PeerRecord[]): string {
-  return `${JSON.stringify(records.map((r) => ({ reachable: isReachable(r), ...r })), null, 2)}\n`
+  return `${JSON.stringify(records.map((r) => {
+    if (r.uptime === undefined) return { reachable: isReachable(r), ...r }
+    const f = uptimeFigures(r.uptime)
+    return { reachable: isReachable(r), ...r, uptimePercent: rounded(f.percent), uptimeShare: rounded(f.normalised) }
+  }), null, 2)}\n`
 }
 
 function toCsv (records: PeerRecord[]): string {
   const lines = [CSV_COLUMNS.join(',')]
   for (const r of records) {
-    lines.push(CSV_COLUMNS.map((c) => csvField(c === 'reachable' ? isReachable(r) : r[c])).join(','))
+    const f = r.uptime === undefined ? undefined : uptimeFigures(r.uptime)
+    const uptime = UPTIME_WINDOW_NAMES.map((w) => f === undefined ? '' : f.percent[w].toFixed(2))
+    const share = UPTIME_WINDOW_NAMES.map((w) => f === undefined ? '' : f.normalised[w].toFixed(2))
+    lines.push([...CSV_COLUMNS.slice(0, CSV_COLUMNS.length - UPTIME_COLUMNS.length).map((c) => csvField(c === 'reachable' ? isReachable(r) : r[c as keyof PeerRecord])), ...uptime, ...share].join(','))
   }
   return `${lines.join('\r\n')}\r\n`
+}
+
+function rounded (figures: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(v * 100) / 100]))
 }
 
 /** RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
