@@ -128,6 +128,7 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
     if (interrupted > 0 && options.mode === 'write') log.warn(`store ${path}: ${interrupted} earlier run(s) did not finish; marked interrupted`)
     const now = options.now === undefined ? Date.now : () => options.now!().getTime()
     const store = new LayeredPeerStore(path, manifest, manifestFile, shards, options.mode, lock, log, now, options.retention ?? DEFAULT_RETENTION, options.lazyFlushMs ?? DEFAULT_LAZY_FLUSH_MS)
+    store.stateLoaded = options.loadState !== false || options.mode === 'write' || schema === 1
     if (options.mode === 'write' && (schema === null || interrupted > 0)) {
       store.manifestChanged = true
       await store.checkpoint()
@@ -167,6 +168,8 @@ class LayeredPeerStore implements PeerStore {
   private readonly retention: RetentionPolicy
   private readonly lazyFlushMs: number
   manifestChanged = false
+  /** false when opened for runs and history only: networks() then lists every network of the manifest. */
+  stateLoaded = true
   private writing: Promise<unknown> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private closed = false
@@ -306,7 +309,7 @@ class LayeredPeerStore implements PeerStore {
 
   /** The network ids that have records, in the order they were first recorded. */
   networks (): string[] {
-    return [...this.shards.entries()].filter(([, s]) => s.db.data.records.size > 0).map(([n]) => n)
+    return [...this.shards.entries()].filter(([, s]) => !this.stateLoaded || s.db.data.records.size > 0).map(([n]) => n)
   }
 
   runs (network?: string): RunRecord[] {
