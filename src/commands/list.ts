@@ -8,7 +8,7 @@ import { asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../cli/s
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
 import { renderTable, type Column } from '../cli/table.js'
-import { parseUptimeFilter, uptimeFigures, type UptimeWindowName } from '../store/uptime.js'
+import { parseUptimeFilter, reliabilityOf, uptimeFigures, type UptimeWindowName } from '../store/uptime.js'
 
 /** Share of the watched time up, and sipa's reliability (what the seeds dump prints) in brackets. */
 function uptimeCell (p: PeerRecord, window: UptimeWindowName): string {
@@ -39,8 +39,8 @@ const COMPARE: Record<SortKey, (a: PeerRecord, b: PeerRecord) => number> = {
   agent: (a, b) => compareOptional(a.userAgent, b.userAgent),
   height: (a, b) => compareOptional(a.startHeight, b.startHeight, true),
   // As the sipa seeder ranks (StatCompare): 30-day reliability, then 7-day, highest first; never tried last.
-  uptime: (a, b) => compareOptional(a.uptime?.windows[4].reliability, b.uptime?.windows[4].reliability, true) ||
-    compareOptional(a.uptime?.windows[3].reliability, b.uptime?.windows[3].reliability, true)
+  uptime: (a, b) => compareOptional(a.uptime && reliabilityOf(a.uptime, '30d'), b.uptime && reliabilityOf(b.uptime, '30d'), true) ||
+    compareOptional(a.uptime && reliabilityOf(a.uptime, '7d'), b.uptime && reliabilityOf(b.uptime, '7d'), true)
 }
 
 export default class List extends PeersCommand {

@@ -5,10 +5,13 @@ import type { AddressType, Endpoint, FailureReason, SessionResult } from '../con
 
 export const STORE_SCHEMA_VERSION = 2
 
-/** One uptime window of the sipa seeder's CAddrStat. */
-export interface UptimeWindow { weight: number, count: number, reliability: number }
-/** Windows 2 h, 8 h, 1 d, 7 d, 30 d, in that order, and the time of the last try (unix ms). */
-export interface UptimeState { lastTry: number, windows: [UptimeWindow, UptimeWindow, UptimeWindow, UptimeWindow, UptimeWindow] }
+/**
+ * The sipa seeder's five CAddrStat windows (2 h, 8 h, 1 d, 7 d, 30 d) as one flat array,
+ * `[weight, count, reliability]` per window in that order (15 numbers: a million records keep
+ * them compact in memory and on disk; read them through src/store/uptime.ts), and the time of
+ * the last try (unix ms).
+ */
+export interface UptimeState { lastTry: number, stats: number[] }
 
 export interface PeerRecord {
   network: string // Network.id

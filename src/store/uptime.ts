@@ -5,7 +5,7 @@
 // Start rule: sipa's. Unobserved time counts as down, so `reliability` (what the seeds dump
 // prints) never overstates a node we have watched only briefly; `reliability / weight` is the
 // share of the watched time the node was up, which `peers list`/`stats` show beside it.
-import type { UptimeState, UptimeWindow } from './types.js'
+import type { UptimeState } from './types.js'
 
 /** The five windows: name and τ in seconds (db.h: stat2H, stat8H, stat1D, stat1W, stat1M). */
 export const UPTIME_WINDOWS = [
@@ -22,20 +22,44 @@ export const UPTIME_WINDOW_NAMES: readonly UptimeWindowName[] = UPTIME_WINDOWS.m
 /** db.cpp: `if (ourLastTry == 0) ourLastTry = now - MIN_RETRY;` with MIN_RETRY = 1000 s. */
 export const FIRST_TRY_AGE_S = 1000
 
+/** Offsets in a window's triple of UptimeState.stats. */
+const WEIGHT = 0
+const COUNT = 1
+const RELIABILITY = 2
+
+/** One window of a state: sipa's CAddrStat fields. */
+export function uptimeWindow (state: UptimeState, index: number): { weight: number, count: number, reliability: number } {
+  return { weight: state.stats[3 * index + WEIGHT], count: state.stats[3 * index + COUNT], reliability: state.stats[3 * index + RELIABILITY] }
+}
+
+/**
+ * Kept to 1e-9: the JSON of a record stays short (sipa keeps these as 32-bit floats, coarser
+ * still); the rounding error stays below 1e-7 after any number of tries, as it decays with them.
+ */
+function round9 (x: number): number {
+  return Math.round(x * 1e9) / 1e9
+}
+
 /** Updates `state` in place (or starts one) with a try at `nowMs` that succeeded when `good`. */
 export function recordTry (state: UptimeState | undefined, good: boolean, nowMs: number): UptimeState {
-  const s = state ?? { lastTry: nowMs - FIRST_TRY_AGE_S * 1000, windows: UPTIME_WINDOWS.map(() => ({ weight: 0, count: 0, reliability: 0 })) as UptimeState['windows'] }
+  const s = state ?? { lastTry: nowMs - FIRST_TRY_AGE_S * 1000, stats: new Array<number>(3 * UPTIME_WINDOWS.length).fill(0) }
   // A clock stepped back gives no negative age (sipa's time(NULL) can step back too; it would raise the figures).
   const ageS = Math.max(0, (nowMs - s.lastTry) / 1000)
+  const stats = s.stats
   for (let i = 0; i < UPTIME_WINDOWS.length; i++) {
-    const w: UptimeWindow = s.windows[i]
     const f = Math.exp(-ageS / UPTIME_WINDOWS[i].tauS)
-    w.reliability = w.reliability * f + (good ? 1 - f : 0)
-    w.count = w.count * f + 1
-    w.weight = w.weight * f + (1 - f)
+    const at = 3 * i
+    stats[at + RELIABILITY] = round9(stats[at + RELIABILITY] * f + (good ? 1 - f : 0))
+    stats[at + COUNT] = round9(stats[at + COUNT] * f + 1)
+    stats[at + WEIGHT] = round9(stats[at + WEIGHT] * f + (1 - f))
   }
   s.lastTry = Math.max(s.lastTry, nowMs)
   return s
+}
+
+/** sipa's reliability of one window (0..1), 0 when never tried. */
+export function reliabilityOf (state: UptimeState | undefined, window: UptimeWindowName): number {
+  return state === undefined ? 0 : state.stats[3 * UPTIME_WINDOW_NAMES.indexOf(window) + RELIABILITY]
 }
 
 export interface UptimeFigures {
@@ -53,7 +77,7 @@ export function uptimeFigures (state: UptimeState | undefined): UptimeFigures {
   const normalised = {} as Record<UptimeWindowName, number>
   const count = {} as Record<UptimeWindowName, number>
   UPTIME_WINDOWS.forEach((w, i) => {
-    const s = state?.windows[i]
+    const s = state === undefined ? undefined : uptimeWindow(state, i)
     percent[w.name] = s === undefined ? 0 : 100 * s.reliability
     normalised[w.name] = s === undefined || s.weight <= 0 ? 0 : 100 * s.reliability / s.weight
     count[w.name] = s?.count ?? 0
