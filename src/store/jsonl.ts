@@ -1,7 +1,6 @@
 // Line files, read by streaming: no file is ever read as one string (Node's strings end at
 // 512 MiB), and the event loop turns between chunks.
 import { createReadStream } from 'node:fs'
-import { StringDecoder } from 'node:string_decoder'
 
 export interface LineScan {
   /** Complete lines seen (ending in '\n'). */
@@ -18,33 +17,22 @@ export interface LineScan {
  */
 export async function forEachLine (path: string, onLine: (line: string) => void): Promise<LineScan & { exists: boolean }> {
   let lines = 0
-  let completeBytes = 0
-  let carry: Buffer = Buffer.alloc(0)
-  const decoder = new StringDecoder('utf8')
+  let carry = ''
+  const stream = createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' })
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      const lastNewline = chunk.lastIndexOf(10)
-      if (lastNewline < 0) {
-        carry = carry.length === 0 ? chunk : Buffer.concat([carry, chunk])
-        continue
-      }
-      const head = carry.length === 0 ? chunk.subarray(0, lastNewline) : Buffer.concat([carry, chunk.subarray(0, lastNewline)])
-      carry = chunk.subarray(lastNewline + 1)
-      completeBytes += head.length + 1
-      const text = decoder.write(head)
-      let start = 0
-      for (;;) {
-        const end = text.indexOf('\n', start)
-        const line = end < 0 ? text.slice(start) : text.slice(start, end)
+    // The stream decodes UTF-8 across chunk boundaries; split() is the fastest line splitter V8 has.
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const parts = (carry + chunk).split('\n')
+      carry = parts.pop() ?? ''
+      for (const line of parts) {
         lines++
         if (line.length > 0) onLine(line)
-        if (end < 0) break
-        start = end + 1
       }
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0, completeBytes: 0, tornBytes: 0, exists: false }
     throw err
   }
-  return { lines, completeBytes, tornBytes: carry.length, exists: true }
+  const tornBytes = Buffer.byteLength(carry)
+  return { lines, completeBytes: stream.bytesRead - tornBytes, tornBytes, exists: true }
 }
