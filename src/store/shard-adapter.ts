@@ -157,17 +157,47 @@ export class ShardAdapter implements Adapter<NetworkState> {
     data.dirty = new Set()
     data.lazyChanges = 0
     let forgotten = 0
-    for (const [key, r] of data.records) {
-      if (!keep(r)) {
-        data.records.delete(key)
-        forgotten++
-      }
-    }
-    const records = [...data.records.values()]
+    let blockedMs = 0
+    let bytes = 0
     const temp = join(this.dir, `.state.jsonl.${process.pid}.tmp`)
-    let figures: WriteFigures = { blockedMs: 0, bytes: 0 }
     await replaceFile(this.statePath, temp, this.dir, async (write) => {
-      figures = await this.serialise(records.length, (i) => records[i], async (buffers) => { for (const b of buffers) await write(b) })
+      // Walked in steps, the event loop turning between them; a Map iterator sees records
+      // added meanwhile (they are journaled too) and tolerates the deletions of retention.
+      const entries = data.records.entries()
+      let pending: string[] = []
+      let pendingBytes = 0
+      let stepStart = performance.now()
+      for (let done = false; !done;) {
+        for (let i = 0; i < RECORDS_PER_STEP; i++) {
+          const next = entries.next()
+          if (next.done === true) {
+            done = true
+            break
+          }
+          const [key, r] = next.value
+          if (!keep(r)) {
+            data.records.delete(key)
+            forgotten++
+            continue
+          }
+          const line = JSON.stringify(r)
+          pending.push(line)
+          pendingBytes += line.length + 1
+        }
+        if (pendingBytes >= BYTES_PER_WRITE || (done && pending.length > 0)) {
+          const buffer = Buffer.from(pending.join('\n') + '\n', 'utf8')
+          pending = []
+          pendingBytes = 0
+          bytes += buffer.length
+          blockedMs = Math.max(blockedMs, performance.now() - stepStart)
+          await write(buffer)
+          stepStart = performance.now()
+        } else if (!done) {
+          blockedMs = Math.max(blockedMs, performance.now() - stepStart)
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          stepStart = performance.now()
+        }
+      }
     })
     this.journalValidBytes = undefined
     const journal = await open(this.journalPath, 'a')
@@ -177,7 +207,8 @@ export class ShardAdapter implements Adapter<NetworkState> {
     } finally {
       await journal.close()
     }
-    this.stateBytes = figures.bytes
+    const figures = { blockedMs, bytes }
+    this.stateBytes = bytes
     this.journalBytes = 0
     this.lastWrite = figures
     return { figures, forgotten }
