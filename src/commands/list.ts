@@ -4,6 +4,7 @@ import { PeersCommand } from '../cli/base-command.js'
 import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { addressSortKey } from '../store/address-order.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
 import { asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../cli/store-readers.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
@@ -43,6 +44,12 @@ const COMPARE: Record<SortKey, (a: PeerRecord, b: PeerRecord) => number> = {
     compareOptional(a.uptime && reliabilityOf(a.uptime, '7d'), b.uptime && reliabilityOf(b.uptime, '7d'), true)
 }
 
+// Parsed after oclif's parse (src/cli/number-flags.ts): a bad number is one line.
+const NUMBER_FLAGS = {
+  asn: { summary: 'Only peers in this autonomous system.', integer: true, min: 0, max: 4294967295 },
+  limit: { summary: 'At most this many peers.', integer: true, min: 1 }
+} satisfies Record<string, NumberSpec>
+
 export default class List extends PeersCommand {
   static override summary = 'List stored peers (reachable ones by default).'
   static override description = [
@@ -61,17 +68,17 @@ export default class List extends PeersCommand {
     ...readerFlags,
     reachable: Flags.boolean({ summary: 'Only peers whose last attempt completed a handshake (the default).' }),
     all: Flags.boolean({ summary: 'Every stored peer, reachable or not.' }),
-    asn: Flags.integer({ summary: 'Only peers in this autonomous system.', min: 0 }),
     agent: Flags.string({ summary: 'Only peers whose user agent contains this text (case-insensitive).' }),
     type: Flags.option({ options: ADDRESS_TYPES, summary: 'Only this address type.' })(),
     'min-uptime': Flags.string({ multiple: true, summary: 'Only peers up at least PERCENT of the watched time in WINDOW (2h, 8h, 1d, 7d, 30d), e.g. 7d:90 (repeatable: all must hold).' }),
     sort: Flags.option({ options: SORT_KEYS, default: 'address' as const, summary: 'Order: address, last-seen (newest first), latency, asn, agent, height (highest first), uptime (30-day reliability as the seeders rank, highest first).' })(),
-    limit: Flags.integer({ summary: 'At most this many peers.', min: 1 }),
+    ...numberFlags(NUMBER_FLAGS),
     'asn-db': asnDbFlag
   }
 
   async run (): Promise<ListedPeer[]> {
     const { flags } = await this.parse(List)
+    const n = parseNumberFlags(NUMBER_FLAGS, flags)
     // Checked here, not with oclif's `exclusive`, whose message spans several lines.
     if (flags.reachable && flags.all) throw new UsageError('--reachable and --all cannot be used together')
     const log = this.makeLogger(flags)
@@ -91,14 +98,14 @@ export default class List extends PeersCommand {
     }
     const chosen = networks.flatMap((n) => store.peers(n)).filter((p) =>
       (flags.all || isReachable(p)) &&
-      (flags.asn === undefined || p.asn === flags.asn) &&
+      (n.asn === undefined || p.asn === n.asn) &&
       (agent === undefined || (p.userAgent ?? '').toLowerCase().includes(agent)) &&
       (flags.type === undefined || p.type === flags.type) &&
       upEnough(p))
     const compare = COMPARE[flags.sort]
     const sorted = chosen.map((p) => ({ p, address: addressSortKey(p) }))
       .sort((a, b) => compare(a.p, b.p) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) || (a.p.network < b.p.network ? -1 : 1))
-      .slice(0, flags.limit)
+      .slice(0, n.limit)
       .map(({ p }) => p)
     if (!this.jsonEnabled()) this.log(this.render(sorted, networks.length > 1, flags.all).trimEnd())
     return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p }))

@@ -1,9 +1,14 @@
-import { Flags } from '@oclif/core'
 import { PeersCommand } from '../cli/base-command.js'
 import { renderStats } from '../stats/render.js'
 import { computeStats, type NetworkStats } from '../stats/stats.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
 import { adapterOfNetwork, asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../cli/store-readers.js'
 import { openStore, resolveStorePath } from '../store/store.js'
+
+// Parsed after oclif's parse (src/cli/number-flags.ts): a bad number is one line.
+const NUMBER_FLAGS = {
+  top: { summary: 'Rows in the AS, user agent and services tables.', integer: true, min: 1, default: 10 }
+} satisfies Record<string, NumberSpec>
 
 export default class Stats extends PeersCommand {
   static override summary = 'Who hosts the network: reachable peers by address type, AS, user agent, version and services.'
@@ -21,12 +26,13 @@ export default class Stats extends PeersCommand {
 
   static override flags = {
     ...readerFlags,
-    top: Flags.integer({ default: 10, min: 1, summary: 'Rows in the AS, user agent and services tables.' }),
+    ...numberFlags(NUMBER_FLAGS),
     'asn-db': asnDbFlag
   }
 
   async run (): Promise<NetworkStats[]> {
     const { flags } = await this.parse(Stats)
+    const n = parseNumberFlags(NUMBER_FLAGS, flags)
     const log = this.makeLogger(flags)
     const store = await openStore(resolveStorePath(flags.db), { mode: 'read', log })
     const networks = selectNetworks(store, flags.net)
@@ -34,7 +40,7 @@ export default class Stats extends PeersCommand {
     const reports = networks.map((network) => {
       const adapter = adapterOfNetwork(network)
       const serviceNames = adapter?.serviceNames?.bind(adapter)
-      return computeStats(network, store.peers(network), { top: flags.top, serviceNames })
+      return computeStats(network, store.peers(network), { top: n.top, serviceNames })
     })
     if (!this.jsonEnabled()) {
       const text = reports.length === 0 ? `store ${store.path} has no peers yet\n` : reports.map((r) => renderStats(r, { tty: process.stdout.isTTY === true })).join('\n')

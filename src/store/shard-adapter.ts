@@ -17,6 +17,7 @@ import { formatEndpoint } from '../net/endpoint.js'
 import { replaceFile } from './files.js'
 import { forEachLine } from './jsonl.js'
 import type { PeerRecord } from './types.js'
+import type { StoreWriteTrace } from './write-hook.js'
 
 export interface NetworkState {
   records: Map<string, PeerRecord>
@@ -57,6 +58,8 @@ export class ShardAdapter implements Adapter<NetworkState> {
   journalBytes = 0
   /** Figures of the last write or compaction. */
   lastWrite: WriteFigures = { blockedMs: 0, bytes: 0 }
+  /** Tests only (src/store/write-hook.ts): the current checkpoint's trace; midway() after the first bytes, then cleared. */
+  trace: StoreWriteTrace | undefined
   /** Byte length of the journal's complete lines when read; a torn tail beyond it is cut before appending. */
   private journalValidBytes: number | undefined
 
@@ -131,7 +134,10 @@ export class ShardAdapter implements Adapter<NetworkState> {
     let figures: WriteFigures
     const handle = await open(this.journalPath, 'a')
     try {
-      figures = await this.serialise(keys.length, (i) => data.records.get(keys[i]), async (buffers) => { for (const b of buffers) await handle.write(b) })
+      figures = await this.serialise(keys.length, (i) => data.records.get(keys[i]), async (buffers) => {
+        for (const b of buffers) await handle.write(b)
+        await this.midway()
+      })
       const commit = Buffer.from(`${COMMIT_PREFIX}${Date.now()}}\n`)
       await handle.write(commit)
       figures.bytes += commit.length
@@ -191,6 +197,7 @@ export class ShardAdapter implements Adapter<NetworkState> {
           bytes += buffer.length
           blockedMs = Math.max(blockedMs, performance.now() - stepStart)
           await write(buffer)
+          await this.midway()
           stepStart = performance.now()
         } else if (!done) {
           blockedMs = Math.max(blockedMs, performance.now() - stepStart)
@@ -212,6 +219,13 @@ export class ShardAdapter implements Adapter<NetworkState> {
     this.journalBytes = 0
     this.lastWrite = figures
     return { figures, forgotten }
+  }
+
+  private async midway (): Promise<void> {
+    const trace = this.trace
+    if (trace === undefined) return
+    this.trace = undefined
+    await trace.midway()
   }
 
   /** JSON lines in steps of RECORDS_PER_STEP, handed to `sink` about a MiB at a time; each await lets the event loop turn. */

@@ -15,6 +15,7 @@ import type { Endpoint, Logger, SessionResult } from '../contract.js'
 import { StoreError } from '../errors.js'
 import { silentLogger } from '../contract.js'
 import { HistoryWriter, historyDir } from './history.js'
+import { storeWriteHook, type StoreWriteTrace } from './write-hook.js'
 import { acquireLock, isLockHeld, type HeldLock } from './lock.js'
 import { dataDir, ManifestFile, networkDir, type Manifest } from './manifest.js'
 import { migrateV1File, peekSchema, readV1 } from './migrate.js'
@@ -402,6 +403,14 @@ class LayeredPeerStore implements PeerStore {
 
   /** Manifest first (it names the networks), then per network: history, then journal or compaction. */
   private async writeChanges (forceCompact: boolean): Promise<CheckpointFigures> {
+    // Tests only (src/store/write-hook.ts): one checkpoint is one traced write.
+    const traced = storeWriteHook?.begin()
+    const figures = await this.writeAll(forceCompact, traced)
+    traced?.end()
+    return figures
+  }
+
+  private async writeAll (forceCompact: boolean, traced: StoreWriteTrace | undefined): Promise<CheckpointFigures> {
     const figures: CheckpointFigures = { blockedMs: 0, bytes: 0, historyBytes: 0, records: 0, compacted: false, forgotten: 0 }
     if (this.manifestChanged) {
       this.manifestChanged = false
@@ -426,6 +435,7 @@ class LayeredPeerStore implements PeerStore {
       const due = forceCompact ||
         (adapter.journalBytes > MIN_COMPACT_JOURNAL_BYTES && adapter.journalBytes > COMPACT_RATIO * adapter.stateBytes) ||
         (shard.lazySince !== undefined && nowMs - shard.lazySince >= this.lazyFlushMs)
+      adapter.trace = traced
       if (due) {
         const records = state.records.size
         await mkdir(adapter.dir, { recursive: true })
@@ -449,6 +459,10 @@ class LayeredPeerStore implements PeerStore {
         figures.blockedMs = Math.max(figures.blockedMs, adapter.lastWrite.blockedMs)
       }
     }
+    // A checkpoint that wrote no journal or state bytes (manifest, history only) pauses at its end.
+    const midwayCalled = [...this.shards.values()].some((s) => s.adapter !== undefined && s.adapter.trace === undefined)
+    for (const s of this.shards.values()) if (s.adapter !== undefined) s.adapter.trace = undefined
+    if (!midwayCalled) await traced?.midway()
     this.maxBlockedMs = Math.max(this.maxBlockedMs, figures.blockedMs)
     return figures
   }
