@@ -7,6 +7,7 @@ export type PeersErrorCode =
   | 'PEERS_USAGE' // bad flag, argument or input given by the user
   | 'PEERS_STORE_CORRUPT' // the store file cannot be parsed or has an unknown schema
   | 'PEERS_STORE_LOCKED' // another process holds the store
+  | 'PEERS_STORE_VERSION' // the store was written by a newer version of peers
   | 'PEERS_STORE_IO' // the store cannot be read or written
   | 'PEERS_ASN_DB' // the ASN database is missing or unreadable
   | 'PEERS_GEO_DB' // the geo (country) database is missing or unreadable
@@ -31,7 +32,7 @@ export class UsageError extends PeersError {
 }
 
 export class StoreError extends PeersError {
-  constructor (code: 'PEERS_STORE_CORRUPT' | 'PEERS_STORE_LOCKED' | 'PEERS_STORE_IO', message: string, options?: { cause?: unknown }) {
+  constructor (code: 'PEERS_STORE_CORRUPT' | 'PEERS_STORE_LOCKED' | 'PEERS_STORE_IO' | 'PEERS_STORE_VERSION', message: string, options?: { cause?: unknown }) {
     super(code, message, options)
   }
 }

@@ -103,7 +103,11 @@ test('csv: every stored field, RFC 4180 quoting round-trips hostile text; --all 
   const record = store.get(NET, ep('10.0.0.1'))
   assert.ok(record !== undefined)
   const row = Object.fromEntries(header.map((h, i) => [h, data[3][i]]))
-  for (const [key, value] of Object.entries(record)) assert.equal(row[key], String(value), key)
+  // Objects (uptime, answer, extra) as JSON, as csvField writes them.
+  for (const [key, value] of Object.entries(record)) assert.equal(row[key], typeof value === 'object' ? JSON.stringify(value) : String(value), key)
+  // Reached once, at its first try (sipa's start: age 1000 s): 100·(1 - e^(-1000/τ)) for τ = 2 h.
+  assert.equal(row.uptime_2h, (100 * (1 - Math.exp(-1000 / 7200))).toFixed(2))
+  assert.equal(row.uptime_share_2h, '100.00')
   assert.equal(row.reachable, 'true')
   assert.equal(row.userAgent, userAgent)
 
@@ -124,7 +128,11 @@ test('json: the records with every stored field, sorted by address', async () =>
     '2.59.134.244:8333', '2.59.134.244:48333', '9.255.0.1:48333', '10.0.0.1:48333',
     '2001:df6:7280::92:1f:48333', '2001:df6:7280::92:204:48333', `${ONION}:48333`
   ])
-  assert.deepEqual(exported[2], { reachable: true, ...store.get(NET, ep('9.255.0.1')) })
+  const { uptimePercent, uptimeShare, ...stored } = exported[2]
+  assert.deepEqual(stored, { reachable: true, ...store.get(NET, ep('9.255.0.1')) })
+  // Reached at every try so far: sipa's figure is below 100 % (unobserved time counts as down), the share is 100 %.
+  assert.equal((uptimePercent as Record<string, number>)['2h'], Math.round(10000 * (1 - Math.exp(-1000 / 7200))) / 100)
+  assert.equal((uptimeShare as Record<string, number>)['30d'], 100)
   await store.close()
 })
 

@@ -56,9 +56,10 @@ test('peers list: an aligned table of reachable peers in address order; --json, 
   const table = await peers(['list', '--net', 'mainnet', '--db', db], { cwd: dir })
   assert.equal(table.code, 0, table.stderr)
   const lines = table.stdout.trimEnd().split('\n')
-  assert.match(lines[0], /^address +AS +organisation +country +user agent +height +latency +last seen \(UTC\)$/)
+  assert.match(lines[0], /^address +AS +organisation +country +user agent +height +latency +up 7d +up 30d +last seen \(UTC\)$/)
   assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ['9.0.0.1:8333', '10.0.0.2:8333', '[2001:db8::9]:8333', '[2001:db8::10]:8333'])
-  assert.match(lines[1], /^9\.0\.0\.1:8333 +AS64500 +Example Hosting +\/Satoshi:27\.0\.0\/ +870001 +15 ms +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
+  // Reached at its one try: up all the watched time; sipa's figure (in brackets) counts the time before as down.
+  assert.match(lines[1], /^9\.0\.0\.1:8333 +AS64500 +Example Hosting +\/Satoshi:27\.0\.0\/ +870001 +15 ms +100\.0% \(0\.2\) +100\.0% \(0\.0\) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
   // Aligned: every row's AS column starts where the header's does.
   const asColumn = lines[0].indexOf('AS')
   for (const line of lines.slice(1)) assert.equal(line.indexOf('AS6450'), asColumn, line)
@@ -73,6 +74,8 @@ test('peers list: an aligned table of reachable peers in address order; --json, 
 
   const all = JSON.parse((await peers(['list', '--net', 'mainnet', '--all', '--json'], { cwd: dir, env: { PEERS_DB: db } })).stdout) as Array<{ address: string, reachable: boolean }>
   assert.deepEqual(all.filter((p) => !p.reachable).map((p) => p.address), ['192.0.2.1:8333'], 'PEERS_DB names the store; --all adds unreachable peers')
+  const upMost = JSON.parse((await peers(['list', '--net', 'mainnet', '--all', '--json', '--min-uptime', '7d:90', '--sort', 'uptime'], { cwd: dir, env: { PEERS_DB: db } })).stdout) as Array<{ address: string, reachable: boolean }>
+  assert.deepEqual(upMost.map((p) => p.reachable), all.filter((p) => p.reachable).map(() => true), '--min-uptime drops the peer that failed its one try')
 
   const everyNetwork = await peers(['list', '--db', db, '--sort', 'height'], { cwd: dir })
   assert.match(everyNetwork.stdout.split('\n')[0], /^network +address/)

@@ -76,7 +76,7 @@ test('write mode creates the file with the versioned schema; records survive a r
   const path = tempStorePath()
   const clock = manualClock()
   const store = await openStore(path, { mode: 'write', now: clock.now })
-  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { schema: 1, peers: {}, runs: [] })
+  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { schema: 2, networks: [], runs: [] })
   store.recordDiscovered(NET, A, null)
   clock.advance(1000)
   store.recordResult(NET, ok(A))
@@ -233,7 +233,7 @@ const CORRUPT_FILES: Array<[name: string, content: string, why: RegExp]> = [
   ['truncated', '{"schema":1,"peers":{"signet":[{"network":"signet","host":"192.0.2.1","port":38333', /not valid JSON.*truncated/],
   ['not JSON', 'hello', /not valid JSON/],
   ['an array', '[]', /not a peers store/],
-  ['unknown version', '{"schema":2,"peers":{},"runs":[]}', /schema version 2 is not the supported version 1/],
+  ['a bad manifest', '{"schema":2,"peers":{},"runs":[]}', /not a schema 2 manifest/],
   ['no version', '{"peers":{},"runs":[]}', /no schema version/],
   ['bad peers', '{"schema":1,"peers":[],"runs":[]}', /"peers" is not an object/],
   ['bad record', '{"schema":1,"peers":{"signet":[{"host":5}]},"runs":[]}', /record of "signet" is malformed/]
@@ -320,8 +320,10 @@ test('startAutoCheckpoint writes changes without close', async () => {
   const store = await openStore(path, { mode: 'write' })
   store.startAutoCheckpoint(20)
   store.recordDiscovered(NET, A, null)
-  await waitFor(() => readFileSync(path, 'utf8').includes('192.0.2.10'), { what: 'an automatic checkpoint with the record', timeoutMs: 30_000 })
-  assert.match(readFileSync(path, 'utf8'), /192\.0\.2\.10/)
+  const journal = join(`${path}.d`, NET, 'journal.jsonl')
+  const text = (): string => existsSync(journal) ? readFileSync(journal, 'utf8') : ''
+  await waitFor(() => text().includes('192.0.2.10'), { what: 'an automatic checkpoint with the record', timeoutMs: 30_000 })
+  assert.match(text(), /192\.0\.2\.10/)
   await store.close()
 })
 
@@ -334,7 +336,7 @@ test('a peer-supplied string with JSON-like text round-trips', async () => {
   assert.equal((await openStore(path, { mode: 'read' })).get(NET, A)?.userAgent, userAgent)
 })
 
-// A child process writes checkpoints in a loop and is killed with SIGKILL mid-write; the file
+// A child process writes checkpoints in a loop and is killed with SIGKILL mid-write; the store
 // must be the last complete checkpoint, and the next writer takes over the stale lock. Which
 // write is torn and how long after it paused the kill comes are seeded; the store's write hook
 // (src/store/write-hook.ts) holds that write open half-way and traces every write, so the
@@ -355,7 +357,7 @@ test('SIGKILL during a checkpoint leaves the previous complete checkpoint', asyn
     await store.checkpoint()
     process.stdout.write('ready\\n')
     for (let round = 0; ; round++) {
-      for (let i = 0; i < 60000; i++) store.recordDiscovered('signet', { host: '10.1.' + (i >> 8 & 255) + '.' + (i & 255), port: i >> 16 || 1, type: 'ipv4' }, { host: '192.0.2.1', port: 1, type: 'ipv4' })
+      for (let i = 0; i < 60000; i++) store.recordResult('signet', { endpoint: { host: '10.1.' + (i >> 8 & 255) + '.' + (i & 255), port: i >> 16 || 1, type: 'ipv4' }, ok: false, reason: 'refused', learned: [], addressesReceived: 0 })
       await store.checkpoint()
     }
   `
@@ -380,13 +382,14 @@ test('SIGKILL during a checkpoint leaves the previous complete checkpoint', asyn
   const log = recordingLogger()
   const store = await openStore(path, { mode: 'write', log })
   assert.equal(store.peers(NET).length, 60000)
-  const counts = new Set(store.peers(NET).map((p) => p.advertisements))
+  const counts = new Set(store.peers(NET).map((p) => p.failures))
   assert.equal(counts.size, 1, `one checkpoint's records, not a mix: ${[...counts].join(', ')}`)
-  // Checkpoint #n−1 was the (n−3)-th round of the loop: each round adds one advertisement.
+  // Checkpoint #n−1 was the (n−3)-th round of the loop: each round adds one failure.
   assert.deepEqual([...counts], [nth - 3], 'the last complete checkpoint, not an older one')
   assert.match(log.warnings.join('\n'), /taking over stale lock/)
   await store.close()
-  assert.deepEqual(readdirSync(join(path, '..')), ['peers.json'], 'the dead writer\'s temp file and lock are gone')
+  assert.deepEqual(readdirSync(join(path, '..')), ['peers.json', 'peers.json.d'], 'the dead writer\'s temp file and lock are gone')
+  assert.deepEqual(readdirSync(join(`${path}.d`, NET)).filter((n) => n.endsWith('.tmp')), [], 'no temp state left')
 })
 
 test('close() twice is harmless; a closed store refuses checkpoints', async () => {

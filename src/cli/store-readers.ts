@@ -4,6 +4,7 @@ import { Flags } from '@oclif/core'
 import { adapters, findNetworkById } from '../../adapters/index.js'
 import { openAsnLookup } from '../asn/lookup.js'
 import type { Adapter, Logger } from '../contract.js'
+import { UsageError } from '../errors.js'
 import { enrichAsn, lacksAsn } from '../asn/enrich.js'
 import { enrichCountry, lacksCountry } from '../geo/enrich.js'
 import { openGeoLookup, type GeoLookup } from '../geo/lookup.js'
@@ -20,6 +21,15 @@ export { geoDbFlag } from './geo-flags.js'
 /** `--net` as a store network id (an unknown name is a usage error), or every network in the store. */
 export function selectNetworks (store: PeerStore, net: string | undefined): string[] {
   return net === undefined ? store.networks() : [findNetworkById(net).network.id]
+}
+
+/** One network: `--net`, else the store's only one (a usage error when it has several or none). */
+export function selectOneNetwork (store: PeerStore, net: string | undefined): string {
+  if (net !== undefined) return findNetworkById(net).network.id
+  const all = store.networks()
+  if (all.length === 1) return all[0]
+  if (all.length === 0) throw new UsageError(`store ${store.path} has no network yet; run a crawl first`)
+  throw new UsageError(`store ${store.path} has several networks (${all.join(', ')}); choose one with --net`)
 }
 
 /** The adapter owning a network id; undefined for ids no adapter declares (old or foreign stores). */

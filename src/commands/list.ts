@@ -10,9 +10,17 @@ import { countryName, hasCountryAnswer, isCountryCode } from '../geo/countries.j
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
 import { renderTable, type Column } from '../cli/table.js'
+import { parseUptimeFilter, reliabilityOf, uptimeFigures, type UptimeWindowName } from '../store/uptime.js'
+
+/** Share of the watched time up, and sipa's reliability (what the seeds dump prints) in brackets. */
+function uptimeCell (p: PeerRecord, window: UptimeWindowName): string {
+  if (p.uptime === undefined) return ''
+  const f = uptimeFigures(p.uptime)
+  return `${f.normalised[window].toFixed(1)}% (${f.percent[window].toFixed(1)})`
+}
 
 const ADDRESS_TYPES = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns', 'yggdrasil'] as const satisfies readonly AddressType[]
-const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height'] as const
+const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height', 'uptime'] as const
 type SortKey = typeof SORT_KEYS[number]
 
 /** A peer as `--json` prints it: the stored record plus its display address and reachability. */
@@ -31,7 +39,10 @@ const COMPARE: Record<SortKey, (a: PeerRecord, b: PeerRecord) => number> = {
   latency: (a, b) => compareOptional(a.connectMs, b.connectMs),
   asn: (a, b) => compareOptional(a.asn, b.asn),
   agent: (a, b) => compareOptional(a.userAgent, b.userAgent),
-  height: (a, b) => compareOptional(a.startHeight, b.startHeight, true)
+  height: (a, b) => compareOptional(a.startHeight, b.startHeight, true),
+  // As the sipa seeder ranks (StatCompare): 30-day reliability, then 7-day, highest first; never tried last.
+  uptime: (a, b) => compareOptional(a.uptime && reliabilityOf(a.uptime, '30d'), b.uptime && reliabilityOf(b.uptime, '30d'), true) ||
+    compareOptional(a.uptime && reliabilityOf(a.uptime, '7d'), b.uptime && reliabilityOf(b.uptime, '7d'), true)
 }
 
 // Parsed after oclif's parse (src/cli/number-flags.ts): a bad number is one line.
@@ -42,13 +53,17 @@ const NUMBER_FLAGS = {
 
 export default class List extends PeersCommand {
   static override summary = 'List stored peers (reachable ones by default).'
-  static override description = 'Prints the peers of the store as an aligned table (address, AS, organisation, country, user agent, height, connect latency, last seen), or as a JSON array with --json. Without --net, every network in the store. Peers without stored AS or country data are looked up in the ASN and geo databases (in memory; the store is not changed). Onion, I2P and CJDNS peers have no country (shown as --).'
+  static override description = [
+    'Prints the peers of the store as an aligned table (address, AS, organisation, country, user agent, height, connect latency, uptime, last seen), or as a JSON array with --json. Without --net, every network in the store. Peers without stored AS or country data are looked up in the ASN and geo databases (in memory; the store is not changed). Onion, I2P and CJDNS peers have no country (shown as --).',
+    'Uptime columns show the share of the watched time the peer was up in that window (reliability / weight), and in brackets the sipa seeder\'s reliability, which counts time before our first try as down (what a seeds dump prints).'
+  ].join('\n')
   static override examples = [
     '<%= config.bin %> list --net signet',
     '<%= config.bin %> list --net mainnet --asn 24940 --sort latency --limit 20',
     '<%= config.bin %> list --all --type onion --db crawl.json',
     '<%= config.bin %> list --net mainnet --agent Satoshi:27 --json',
-    '<%= config.bin %> list --net mainnet --country DE --sort latency'
+    '<%= config.bin %> list --net mainnet --country DE --sort latency',
+    '<%= config.bin %> list --net mainnet --min-uptime 7d:90 --sort uptime --limit 50'
   ]
 
   static override flags = {
@@ -57,7 +72,8 @@ export default class List extends PeersCommand {
     all: Flags.boolean({ summary: 'Every stored peer, reachable or not.' }),
     agent: Flags.string({ summary: 'Only peers whose user agent contains this text (case-insensitive).' }),
     type: Flags.option({ options: ADDRESS_TYPES, summary: 'Only this address type.' })(),
-    sort: Flags.option({ options: SORT_KEYS, default: 'address' as const, summary: 'Order: address, last-seen (newest first), latency, asn, agent, height (highest first).' })(),
+    'min-uptime': Flags.string({ multiple: true, summary: 'Only peers up at least PERCENT of the watched time in WINDOW (2h, 8h, 1d, 7d, 30d), e.g. 7d:90 (repeatable: all must hold).' }),
+    sort: Flags.option({ options: SORT_KEYS, default: 'address' as const, summary: 'Order: address, last-seen (newest first), latency, asn, agent, height (highest first), uptime (30-day reliability as the seeders rank, highest first).' })(),
     ...numberFlags(NUMBER_FLAGS),
     country: Flags.string({ helpValue: 'CC', summary: 'Only peers in this country (ISO 3166-1 alpha-2, e.g. DE).' }),
     'asn-db': asnDbFlag,
@@ -77,12 +93,23 @@ export default class List extends PeersCommand {
     await fillMissingAsn(store, networks, flags['asn-db'], log)
     const geo = await fillMissingCountry(store, networks, flags['geo-db'], log)
     const agent = flags.agent?.toLowerCase()
+    const minUptime = (flags['min-uptime'] ?? []).map((text) => {
+      const parsed = parseUptimeFilter(text)
+      if (typeof parsed === 'string') throw new UsageError(parsed)
+      return parsed
+    })
+    const upEnough = (p: PeerRecord): boolean => {
+      if (minUptime.length === 0) return true
+      const share = uptimeFigures(p.uptime).normalised
+      return minUptime.every((m) => p.uptime !== undefined && share[m.window] >= m.min)
+    }
     const chosen = networks.flatMap((n) => store.peers(n)).filter((p) =>
       (flags.all || isReachable(p)) &&
       (n.asn === undefined || p.asn === n.asn) &&
       (agent === undefined || (p.userAgent ?? '').toLowerCase().includes(agent)) &&
       (flags.type === undefined || p.type === flags.type) &&
-      (country === undefined || p.country === country))
+      (country === undefined || p.country === country) &&
+      upEnough(p))
     const compare = COMPARE[flags.sort]
     const sorted = chosen.map((p) => ({ p, address: addressSortKey(p) }))
       .sort((a, b) => compare(a.p, b.p) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) || (a.p.network < b.p.network ? -1 : 1))
@@ -107,6 +134,8 @@ export default class List extends PeersCommand {
       { header: 'user agent', maxWidth: 40 },
       { header: 'height', align: 'right' },
       { header: 'latency', align: 'right' },
+      { header: 'up 7d', align: 'right' },
+      { header: 'up 30d', align: 'right' },
       { header: 'last seen (UTC)' }
     ]
     const rows = peers.map((p) => [
@@ -119,6 +148,8 @@ export default class List extends PeersCommand {
       p.userAgent ?? '',
       p.startHeight === undefined ? '' : String(p.startHeight),
       p.connectMs === undefined ? '' : `${Math.round(p.connectMs)} ms`,
+      uptimeCell(p, '7d'),
+      uptimeCell(p, '30d'),
       p.lastSuccess === undefined ? '' : p.lastSuccess.slice(0, 19).replace('T', ' ')
     ])
     return renderTable(columns, rows)

@@ -3,9 +3,11 @@
 //         `2.59.134.244:48333 / AS58212 / dataforest GmbH`; an unknown AS is written
 //         `AS? / unknown` (and a known AS without a name `AS64500 / unknown`), so every line
 //         splits on ' / ' into the same three fields.
-//   json: an array of records with every stored field (country included), plus `reachable`
-//         and `countryName`.
-//   csv:  the same columns (RFC 4180: CRLF line ends, fields quoted when needed, `extra` as JSON).
+//   json: an array of records with every stored field (country included), plus `reachable`,
+//         `countryName` and the uptime figures (`uptimePercent`: sipa's reliability ×100 per
+//         window; `uptimeShare`: reliability/weight ×100).
+//   csv:  the same columns (RFC 4180: CRLF line ends, fields quoted when needed, objects as JSON),
+//         plus one column per uptime window and figure (`uptime_30d`, `uptime_share_30d`, …).
 //   an adapter's own format (AdapterExportFormat, e.g. Bitcoin's `seeds`): the adapter picks,
 //         orders and formats the records itself.
 // Every built-in format is sorted by address (src/store/address-order.ts).
@@ -20,6 +22,7 @@ import { countryName } from '../geo/countries.js'
 import { enrichCountry } from '../geo/enrich.js'
 import type { GeoLookup } from '../geo/lookup.js'
 import { isReachable, type PeerRecord, type PeerStore } from '../store/types.js'
+import { UPTIME_WINDOW_NAMES, uptimeFigures, uptimeWindow } from '../store/uptime.js'
 
 export const EXPORT_FORMATS = ['txt', 'json', 'csv'] as const
 export type ExportFormat = typeof EXPORT_FORMATS[number]
@@ -77,8 +80,9 @@ const RECORD_COLUMNS: Record<keyof PeerRecord, true> = {
   asOrg: true,
   extra: true
 }
-/** Stored fields, plus two derived ones: `reachable` first and the country's English name last. */
-export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>, 'countryName'] as const
+const UPTIME_COLUMNS = [...UPTIME_WINDOW_NAMES.map((w) => `uptime_${w}`), ...UPTIME_WINDOW_NAMES.map((w) => `uptime_share_${w}`)]
+/** Stored fields, plus derived ones: `reachable` first, the country's English name, then the uptime figures. */
+export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>, 'countryName', ...UPTIME_COLUMNS] as const
 
 export async function exportNetwork (store: PeerStore, networkId: string, options: ExportOptions): Promise<string> {
   const { format } = options
@@ -113,12 +117,11 @@ export function storedPeer (r: PeerRecord): StoredPeer {
   return windows === undefined ? rest : { ...rest, uptimeWindows: windows }
 }
 
-/**
- * The five uptime windows of a record (2 h … 30 d), the one place that reads the stored
- * uptime state. (With the store of #13: `UPTIME_WINDOWS.map((_, i) => uptimeWindow(r.uptime, i))`.)
- */
+/** The five uptime windows of a record (2 h … 30 d), read through src/store/uptime.ts. */
 export function uptimeWindowsOf (r: PeerRecord): StoredPeer['uptimeWindows'] {
-  return r.uptime?.windows
+  const state = r.uptime
+  if (state === undefined) return undefined
+  return UPTIME_WINDOW_NAMES.map((_, i) => uptimeWindow(state, i)) as StoredPeer['uptimeWindows']
 }
 
 /** `YYYYMMDDhhmmss` in UTC. */
@@ -137,15 +140,29 @@ function toTxt (records: PeerRecord[]): string {
 }
 
 function toJson (records: PeerRecord[]): string {
-  return `${JSON.stringify(records.map((r) => ({ reachable: isReachable(r), ...r, ...(r.country === undefined ? {} : { countryName: countryName(r.country) }) })), null, 2)}\n`
+  return `${JSON.stringify(records.map((r) => {
+    const base = { reachable: isReachable(r), ...r, ...(r.country === undefined ? {} : { countryName: countryName(r.country) }) }
+    if (r.uptime === undefined) return base
+    const f = uptimeFigures(r.uptime)
+    return { ...base, uptimePercent: rounded(f.percent), uptimeShare: rounded(f.normalised) }
+  }), null, 2)}\n`
 }
 
 function toCsv (records: PeerRecord[]): string {
   const lines = [CSV_COLUMNS.join(',')]
   for (const r of records) {
-    lines.push(CSV_COLUMNS.map((c) => csvField(c === 'reachable' ? isReachable(r) : c === 'countryName' ? (r.country === undefined ? undefined : countryName(r.country)) : r[c])).join(','))
+    const f = r.uptime === undefined ? undefined : uptimeFigures(r.uptime)
+    const uptime = UPTIME_WINDOW_NAMES.map((w) => f === undefined ? '' : f.percent[w].toFixed(2))
+    const share = UPTIME_WINDOW_NAMES.map((w) => f === undefined ? '' : f.normalised[w].toFixed(2))
+    const fields = CSV_COLUMNS.slice(0, CSV_COLUMNS.length - UPTIME_COLUMNS.length).map((c) =>
+      csvField(c === 'reachable' ? isReachable(r) : c === 'countryName' ? (r.country === undefined ? undefined : countryName(r.country)) : r[c as keyof PeerRecord]))
+    lines.push([...fields, ...uptime, ...share].join(','))
   }
   return `${lines.join('\r\n')}\r\n`
+}
+
+function rounded (figures: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(v * 100) / 100]))
 }
 
 /** RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */

@@ -80,5 +80,13 @@ export function renderStats (s: NetworkStats, options: RenderOptions): string {
   serviceRows.push(...restRow(s.byServices, 'values', 5))
   sections.push(`By services\n${table(serviceColumns, serviceRows, options)}`)
 
+  const withUptime = s.uptime.filter((u) => u.tried > 0)
+  if (withUptime.length > 0) {
+    const columns: Column[] = [{ header: 'up (share of watched time)' }, ...withUptime.map((u): Column => ({ header: u.window, align: 'right' }))]
+    const rows = withUptime[0].bands.map((band, i) => [band.key, ...withUptime.map((u) => `${u.bands[i].count} (${percent(u.bands[i].share)})`)])
+    rows.push(['median reliability (seeds dump)', ...withUptime.map((u) => percent(u.medianPercent))])
+    sections.push(`Uptime of the ${withUptime[0].tried} tried peers\n${renderTable(columns, rows)}`)
+  }
+
   return sections.join('\n')
 }

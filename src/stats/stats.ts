@@ -13,6 +13,7 @@
 import { countryName, hasCountryAnswer } from '../geo/countries.js'
 import type { PeerRecord } from '../store/types.js'
 import { isReachable } from '../store/types.js'
+import { uptimeFigures, type UptimeWindowName } from '../store/uptime.js'
 
 export interface CountRow {
   key: string
@@ -70,6 +71,12 @@ export interface NetworkStats {
   byUserAgent: TopRows<CountRow>
   byProtocolVersion: CountRow[]
   byServices: TopRows<ServicesRow>
+  /**
+   * Uptime distribution over every tried peer (reachable now or not): per window, how many were
+   * up for a share of the watched time in each band (reliability / weight, docs/design.md §2.4),
+   * and the median of sipa's reliability (what a seeds dump prints).
+   */
+  uptime: UptimeDistribution[]
   concentration: {
     /** Smallest number of ASes hosting at least half of the reachable peers; null when impossible. */
     ases: number | null
@@ -77,6 +84,34 @@ export interface NetworkStats {
     share: number
     members: AsnRow[]
   }
+}
+
+export interface UptimeDistribution {
+  window: UptimeWindowName
+  tried: number
+  bands: CountRow[]
+  /** Median of 100 × reliability (sipa's figure), 0 with no tried peer. */
+  medianPercent: number
+}
+
+/** Bands of the share of watched time up, highest first: [label, lower bound inclusive]. */
+export const UPTIME_BANDS: Array<[string, number]> = [['>= 99%', 99], ['90-99%', 90], ['50-90%', 50], ['10-50%', 10], ['< 10%', -Infinity]]
+const DISTRIBUTION_WINDOWS: UptimeWindowName[] = ['1d', '7d', '30d']
+
+function uptimeDistribution (records: readonly PeerRecord[]): UptimeDistribution[] {
+  const tried = records.filter((p) => p.uptime !== undefined).map((p) => uptimeFigures(p.uptime))
+  return DISTRIBUTION_WINDOWS.map((window) => {
+    const counts = UPTIME_BANDS.map(() => 0)
+    for (const f of tried) counts[UPTIME_BANDS.findIndex(([, min]) => f.normalised[window] >= min)]++
+    const raw = tried.map((f) => f.percent[window]).sort((a, b) => a - b)
+    const median = raw.length === 0 ? 0 : raw.length % 2 === 1 ? raw[(raw.length - 1) / 2] : (raw[raw.length / 2 - 1] + raw[raw.length / 2]) / 2
+    return {
+      window,
+      tried: tried.length,
+      bands: UPTIME_BANDS.map(([key], i) => ({ key, count: counts[i], share: tried.length === 0 ? 0 : (counts[i] * 100) / tried.length })),
+      medianPercent: median
+    }
+  })
 }
 
 export interface StatsOptions {
@@ -137,6 +172,7 @@ export function computeStats (network: string, records: readonly PeerRecord[], o
     byUserAgent: topOf(countBy(reachable, (p) => (p.userAgent === undefined || p.userAgent === '' ? NONE : p.userAgent), share), options.top, share),
     byProtocolVersion: countBy(reachable, (p) => (p.protocolVersion === undefined ? NONE : String(p.protocolVersion)), share),
     byServices: topOf(services, options.top, share),
+    uptime: uptimeDistribution(records),
     concentration: { ases: asHalf.groups, share: asHalf.share, members: asHalf.members }
   }
 }

@@ -1,20 +1,42 @@
-// The peer store: one JSON file through lowdb (src/store/chunked-json-file.ts writes it),
-// per network an array of records with a Map index built on load. Writes are batched:
-// records change in memory and reach disk at checkpoint() (auto every N ms) and close().
-import { mkdir } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+// The peer store (docs/design.md §2): lowdb holds the manifest (runs, networks) and, per
+// network, the current per-peer state; their adapters do the disk work:
+//   <db>                              manifest (manifest.ts)
+//   <db>.d/<network>/state.jsonl      + journal.jsonl (shard-adapter.ts: streamed load, journaled writes, compaction)
+//   <db>.d/<network>/history/*.jsonl  observations, append-only, never in memory (history.ts)
+// Records change in memory and reach disk at checkpoint() (auto every N ms) and close().
+// A checkpoint appends the records changed since the last one; advertisement bookkeeping of
+// records already on disk (counts, last advertised, claimed time) waits for the next compaction,
+// which runs when a journal outgrows its state (COMPACT_RATIO times its size), every `lazyFlushMs` while such changes wait, and at close.
+import { mkdir, readdir, unlink } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Low } from 'lowdb'
 import type { Endpoint, Logger, SessionResult } from '../contract.js'
 import { StoreError } from '../errors.js'
 import { silentLogger } from '../contract.js'
-import { formatEndpoint } from '../net/endpoint.js'
-import { ChunkedJsonFile, type StoreFile, type WriteFigures } from './chunked-json-file.js'
+import { HistoryWriter, historyDir } from './history.js'
+import { storeWriteHook, type StoreWriteTrace } from './write-hook.js'
 import { acquireLock, isLockHeld, type HeldLock } from './lock.js'
-import { STORE_SCHEMA_VERSION, type PeerRecord, type PeerStore, type RunRecord } from './types.js'
+import { dataDir, ManifestFile, networkDir, type Manifest } from './manifest.js'
+import { migrateV1File, peekSchema, readV1 } from './migrate.js'
+import { DEFAULT_RETENTION, retentionFilter, type RetentionPolicy } from './retention.js'
+import { emptyNetworkState, recordKey, ShardAdapter, type NetworkState } from './shard-adapter.js'
+import { recordTry } from './uptime.js'
+import { STORE_SCHEMA_VERSION, type Advertisement, type CheckpointFigures, type PeerRecord, type PeerStore, type RunRecord } from './types.js'
 
 export const DEFAULT_STORE_PATH = 'output/peers.json'
+/** Advertisement bookkeeping waits at most this long for a compaction. */
+export const DEFAULT_LAZY_FLUSH_MS = 6 * 3600_000
+/** A journal smaller than this is never worth a compaction. */
+const MIN_COMPACT_JOURNAL_BYTES = 1 << 20
+/**
+ * Compaction when the journal reaches this many times the state: at 3, a store whose every
+ * record changes about 1.5 times an hour (a continuous crawl retrying a million endpoints
+ * hourly, test/bench/store-bench.ts) writes 1.5× its size in journal and ½× in compactions
+ * per hour (the target is ≤ 2×); a load after a crash reads at most four times the state.
+ */
+export const COMPACT_RATIO = 3
 
 /** `--db` flag, else PEERS_DB, else output/peers.json. */
 export function resolveStorePath (flag?: string): string {
@@ -25,17 +47,41 @@ export function resolveStorePath (flag?: string): string {
 export interface OpenStoreOptions {
   mode: 'read' | 'write'
   log?: Logger
-  /** The clock for timestamps (tests). */
+  /** The clock for timestamps, uptime and history (tests). */
   now?: () => Date
+  /** What compactions forget (writer). */
+  retention?: RetentionPolicy
+  /** Read mode: false loads only the manifest (runs, networks), for commands that read history only. */
+  loadState?: boolean
+  lazyFlushMs?: number
 }
 
 /**
- * Read mode: the file must exist; no lock (the writer replaces the file atomically), and
- * checkpoint() refuses. Write mode: takes the lock, creates the file when missing.
+ * Claimed advertisement times, sanitised as Bitcoin Core does on receipt (net_processing.cpp,
+ * ProcessMessage, ADDR/ADDRV2: `if (addr.nTime <= NodeSeconds{100000000s} || addr.nTime >
+ * current_a_time + 10min) addr.nTime = current_a_time - 5 * 24h;`).
+ */
+export function sanitiseAdvertisedTime (claimedS: number, nowS: number): number {
+  return claimedS <= 100_000_000 || claimedS > nowS + 600 ? nowS - 5 * 86400 : claimedS
+}
+
+interface Shard {
+  db: Low<NetworkState>
+  /** Absent for a store read from schema 1 (in memory only). */
+  adapter?: ShardAdapter
+  history?: HistoryWriter
+  /** peers() as an array, rebuilt after records are added or forgotten. */
+  list?: PeerRecord[]
+  /** When advertisement bookkeeping started waiting for a compaction (ms), if it does. */
+  lazySince?: number
+}
+
+/**
+ * Read mode: the store must exist; no lock, nothing written (a schema 1 store is migrated in
+ * memory). Write mode: takes the lock, creates the store when missing, migrates an older schema.
  */
 export async function openStore (path: string, options: OpenStoreOptions): Promise<PeerStore> {
   const log = options.log ?? silentLogger
-  const file = new ChunkedJsonFile(path)
   let lock: HeldLock | undefined
   if (options.mode === 'write') {
     try {
@@ -44,27 +90,58 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
       throw new StoreError('PEERS_STORE_IO', `cannot create the directory of store ${path}: ${(err as Error).message}`, { cause: err })
     }
     lock = acquireLock(path, log)
-    await file.removeAbandonedTemps()
+    await removeAbandonedTemps(path)
   }
   try {
-    const db = new Low<StoreFile>(file, { schema: STORE_SCHEMA_VERSION, peers: {}, runs: [] })
-    const existing = await file.read()
-    if (existing === null && options.mode === 'read') {
+    let schema = await peekSchema(path)
+    if (schema === null && options.mode === 'read') {
       throw new StoreError('PEERS_STORE_IO', `no store at ${path}; run a crawl first (or pass --db / set PEERS_DB)`)
     }
-    if (existing !== null) db.data = existing
+    if (schema === 1 && options.mode === 'write') {
+      await migrateV1File(path, log)
+      schema = STORE_SCHEMA_VERSION
+    }
+    const manifestFile = new ManifestFile(path)
+    const manifest = new Low<Manifest>(manifestFile, { schema: STORE_SCHEMA_VERSION, runs: [], networks: [] })
+    const shards = new Map<string, Shard>()
+    if (schema === 1) {
+      const v1 = await readV1(path)
+      manifest.data = { schema: STORE_SCHEMA_VERSION, runs: v1.runs, networks: Object.keys(v1.peers) }
+      for (const [network, records] of Object.entries(v1.peers)) {
+        const state = emptyNetworkState()
+        for (const r of records) state.records.set(recordKey(r), r)
+        const db = new Low<NetworkState>({ read: async () => state, write: async () => {} }, state)
+        shards.set(network, { db })
+      }
+    } else if (schema !== null) {
+      await manifest.read()
+      const onDisk = await readdir(dataDir(path)).catch(() => [] as string[])
+      const networks = [...new Set([...manifest.data.networks, ...onDisk.map((d) => decodeURIComponent(d))])]
+      for (const network of networks) {
+        const adapter = new ShardAdapter(networkDir(path, network), network)
+        const db = new Low<NetworkState>(adapter, emptyNetworkState())
+        if (options.loadState !== false || options.mode === 'write') await db.read()
+        shards.set(network, { db, adapter })
+      }
+      manifest.data.networks = networks
+    }
     // A run still 'running' with no live writer died with its process.
     const writerAlive = options.mode === 'read' && isLockHeld(path)
     let interrupted = 0
-    for (const run of db.data.runs) {
+    for (const run of manifest.data.runs) {
       if (run.status === 'running' && !writerAlive) {
         run.status = 'interrupted'
         interrupted++
       }
     }
     if (interrupted > 0 && options.mode === 'write') log.warn(`store ${path}: ${interrupted} earlier run(s) did not finish; marked interrupted`)
-    const store = new LowPeerStore(path, db, file, options.mode, lock, log, options.now === undefined ? Date.now : () => options.now!().getTime())
-    if (options.mode === 'write' && (existing === null || interrupted > 0)) await store.checkpoint()
+    const now = options.now === undefined ? Date.now : () => options.now!().getTime()
+    const store = new LayeredPeerStore(path, manifest, manifestFile, shards, options.mode, lock, log, now, options.retention ?? DEFAULT_RETENTION, options.lazyFlushMs ?? DEFAULT_LAZY_FLUSH_MS)
+    store.stateLoaded = options.loadState !== false || options.mode === 'write' || schema === 1
+    if (options.mode === 'write' && (schema === null || interrupted > 0)) {
+      store.manifestChanged = true
+      await store.checkpoint()
+    }
     return store
   } catch (err) {
     lock?.release()
@@ -72,24 +149,37 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
   }
 }
 
-function keyOf (endpoint: Pick<Endpoint, 'host' | 'port'>): string {
-  return formatEndpoint(endpoint)
+/** Temp files of writers that died mid-write (call only while holding the lock). */
+async function removeAbandonedTemps (path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`
+  const names = await readdir(dirname(path)).catch(() => [] as string[])
+  for (const name of names) {
+    if (name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length))) await unlink(join(dirname(path), name)).catch(() => {})
+  }
+  for (const network of await readdir(dataDir(path)).catch(() => [] as string[])) {
+    const dir = join(dataDir(path), network)
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (/^\.state\.jsonl\.\d+\.tmp$/.test(name)) await unlink(join(dir, name)).catch(() => {})
+    }
+  }
 }
 
-class LowPeerStore implements PeerStore {
+class LayeredPeerStore implements PeerStore {
   readonly path: string
-  private readonly db: Low<StoreFile>
-  private readonly file: ChunkedJsonFile
+  private readonly manifest: Low<Manifest>
+  private readonly manifestFile: ManifestFile
+  private readonly shards: Map<string, Shard>
   private readonly mode: 'read' | 'write'
   private lock: HeldLock | undefined
   private readonly log: Logger
   /** Milliseconds since the epoch (tests pass a fixed clock). */
   private readonly now: () => number
-  private readonly index = new Map<string, Map<string, PeerRecord>>()
-  /** Bumped by every change; a checkpoint that saw the latest version leaves the store clean. */
-  private version = 0
-  private savedVersion = 0
-  private writing: Promise<WriteFigures> | undefined
+  private readonly retention: RetentionPolicy
+  private readonly lazyFlushMs: number
+  manifestChanged = false
+  /** false when opened for runs and history only: networks() then lists every network of the manifest. */
+  stateLoaded = true
+  private writing: Promise<unknown> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private closed = false
   maxBlockedMs = 0
@@ -97,60 +187,97 @@ class LowPeerStore implements PeerStore {
   private isoAtMs = NaN
   private isoText = ''
 
-  constructor (path: string, db: Low<StoreFile>, file: ChunkedJsonFile, mode: 'read' | 'write', lock: HeldLock | undefined, log: Logger, now: () => number) {
+  constructor (path: string, manifest: Low<Manifest>, manifestFile: ManifestFile, shards: Map<string, Shard>, mode: 'read' | 'write', lock: HeldLock | undefined, log: Logger, now: () => number, retention: RetentionPolicy, lazyFlushMs: number) {
     this.path = path
-    this.db = db
-    this.file = file
+    this.manifest = manifest
+    this.manifestFile = manifestFile
+    this.shards = shards
     this.mode = mode
     this.lock = lock
     this.log = log
     this.now = now
-    for (const [network, records] of Object.entries(db.data.peers)) {
-      const byKey = new Map<string, PeerRecord>()
-      for (const r of records) byKey.set(keyOf(r), r)
-      this.index.set(network, byKey)
-    }
+    this.retention = retention
+    this.lazyFlushMs = lazyFlushMs
+    if (mode === 'write') for (const [network, shard] of shards) shard.history = new HistoryWriter(historyDir(networkDir(path, network)))
   }
 
   beginRun (adapter: string, network: string): RunRecord {
     const run: RunRecord = { id: randomUUID(), adapter, network, startedAt: this.isoNow(), status: 'running' }
-    this.db.data.runs.push(run)
-    this.changed()
+    this.manifest.data.runs.push(run)
+    this.manifestChanged = true
     return run
   }
 
   finishRun (run: RunRecord, status: 'finished' | 'interrupted', counts: RunRecord['counts']): void {
     // The caller's object may be a copy; the stored one is found by id.
-    const stored = this.db.data.runs.find((r) => r.id === run.id) ?? run
+    const stored = this.manifest.data.runs.find((r) => r.id === run.id) ?? run
     stored.status = status
     stored.endedAt = this.isoNow()
     if (counts !== undefined) stored.counts = counts
     if (stored !== run) Object.assign(run, stored)
-    this.changed()
+    this.manifestChanged = true
   }
 
-  recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string): void {
+  recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string, advert?: Advertisement): void {
     const at = this.isoNow()
-    const record = this.getOrCreate(network, endpoint, at)
+    const shard = this.shardOf(network)
+    const state = shard.db.data
+    const key = recordKey(endpoint)
+    let record = state.records.get(key)
+    let whole = false
+    if (record === undefined) {
+      record = this.create(shard, key, network, endpoint, at)
+      whole = true
+    }
     // The crawl calls this once per address a session learned (sessions deduplicate), so
     // each call from a peer is one advertising session.
     if (advertisedBy !== null) {
       record.advertisements++
       record.lastAdvertised = at
+      if (advert?.time !== undefined) {
+        const time = sanitiseAdvertisedTime(advert.time, Math.floor(this.now() / 1000))
+        if (record.advertisedTime === undefined || time >= record.advertisedTime) {
+          record.advertisedTime = time
+          setOrDelete(record, 'advertisedServices', advert.services)
+        }
+      } else if (advert?.services !== undefined && record.advertisedTime === undefined) {
+        record.advertisedServices = advert.services
+      }
     }
     // Called once per advertised address: touch `skipped` only when it changes.
-    if (skipped !== record.skipped) setOrDelete(record, 'skipped', skipped)
-    this.changed()
+    if (skipped !== record.skipped) {
+      setOrDelete(record, 'skipped', skipped)
+      whole = true
+    }
+    if (whole || state.dirty.has(key)) state.dirty.add(key)
+    else if (advertisedBy !== null) {
+      state.lazyChanges++
+      shard.lazySince ??= this.now()
+    }
   }
 
   recordResult (network: string, result: SessionResult): void {
+    const nowMs = this.now()
     const at = this.isoNow()
-    const record = this.getOrCreate(network, result.endpoint, at)
+    const shard = this.shardOf(network)
+    const key = recordKey(result.endpoint)
+    const record = shard.db.data.records.get(key) ?? this.create(shard, key, network, result.endpoint, at)
     record.lastTried = at
+    record.uptime = recordTry(record.uptime, result.ok, nowMs)
     if (result.ok) {
+      const peer = result.peer ?? {}
+      shard.history?.add({
+        t: nowMs,
+        e: key,
+        ok: true,
+        ms: result.connectMs,
+        h: peer.startHeight,
+        v: peer.protocolVersion !== record.protocolVersion ? peer.protocolVersion : undefined,
+        ua: peer.userAgent !== record.userAgent ? peer.userAgent : undefined
+      })
       record.successes++
       record.lastSuccess = at
-      const peer = result.peer ?? {}
+      record.consecutiveFailures = 0
       setOrDelete(record, 'services', peer.services)
       setOrDelete(record, 'protocolVersion', peer.protocolVersion)
       setOrDelete(record, 'userAgent', peer.userAgent)
@@ -161,30 +288,48 @@ class LowPeerStore implements PeerStore {
       setOrDelete(record, 'handshakeMs', result.handshakeMs)
       // As the peer sent them, before deduplication and caps: its behaviour, flood included.
       record.addressesGiven = result.addressesReceived
+      record.lastAnswered = result.answer !== undefined || result.gotAddressAnswer === true
+      if (result.answer !== undefined) record.answer = { at, entries: result.answer.entries, afterMs: result.answer.afterMs }
     } else {
+      const reason = result.reason ?? 'error'
+      shard.history?.add({ t: nowMs, e: key, ok: false, r: reason })
       record.failures++
-      record.lastFailure = result.reason ?? 'error'
+      record.consecutiveFailures = (record.consecutiveFailures ?? 0) + 1
+      record.lastFailure = reason
       setOrDelete(record, 'lastFailureDetail', result.detail)
     }
-    this.changed()
+    if (result.oversizedAddr !== undefined && result.oversizedAddr.messages > 0) {
+      record.oversizedAddrMessages = (record.oversizedAddrMessages ?? 0) + result.oversizedAddr.messages
+      record.lastOversizedCount = result.oversizedAddr.largestDeclared
+    }
+    shard.db.data.dirty.add(key)
   }
 
   get (network: string, endpoint: Endpoint): PeerRecord | undefined {
-    return this.index.get(network)?.get(keyOf(endpoint))
+    return this.shards.get(network)?.db.data.records.get(recordKey(endpoint))
   }
 
   peers (network?: string): PeerRecord[] {
-    if (network !== undefined) return this.db.data.peers[network] ?? []
-    return Object.values(this.db.data.peers).flat()
+    if (network === undefined) return [...this.shards.keys()].flatMap((n) => this.peers(n))
+    const shard = this.shards.get(network)
+    if (shard === undefined) return []
+    shard.list ??= [...shard.db.data.records.values()]
+    return shard.list
   }
 
   /** The network ids that have records, in the order they were first recorded. */
   networks (): string[] {
-    return Object.keys(this.db.data.peers).filter((n) => this.db.data.peers[n].length > 0)
+    return [...this.shards.entries()].filter(([, s]) => !this.stateLoaded || s.db.data.records.size > 0).map(([n]) => n)
   }
 
   runs (network?: string): RunRecord[] {
-    return network === undefined ? this.db.data.runs : this.db.data.runs.filter((r) => r.network === network)
+    const runs = this.manifest.data.runs
+    return network === undefined ? runs : runs.filter((r) => r.network === network)
+  }
+
+  historyDir (network: string): string | undefined {
+    const shard = this.shards.get(network)
+    return shard?.adapter === undefined ? undefined : historyDir(shard.adapter.dir)
   }
 
   setAsn (network: string, endpoint: Endpoint, asn: number | undefined, org: string | undefined): void {
@@ -193,28 +338,32 @@ class LowPeerStore implements PeerStore {
     if (record.asn === asn && record.asOrg === org) return
     setOrDelete(record, 'asn', asn)
     setOrDelete(record, 'asOrg', org)
-    this.changed()
+    this.shards.get(network)?.db.data.dirty.add(recordKey(endpoint))
   }
 
   setCountry (network: string, endpoint: Endpoint, country: string | undefined): void {
     const record = this.get(network, endpoint)
     if (record === undefined || record.country === country) return
     setOrDelete(record, 'country', country)
-    this.changed()
+    this.shards.get(network)?.db.data.dirty.add(recordKey(endpoint))
   }
 
-  async checkpoint (): Promise<{ blockedMs: number, bytes: number }> {
-    if (this.mode === 'read') throw new StoreError('PEERS_STORE_IO', `store ${this.path} is open read-only`)
-    if (this.closed) throw new StoreError('PEERS_STORE_IO', `store ${this.path} is closed`)
-    return await this.write()
+  async checkpoint (): Promise<CheckpointFigures> {
+    this.assertWritable()
+    return await this.serialised(async () => await this.writeChanges(false))
+  }
+
+  async compact (): Promise<CheckpointFigures> {
+    this.assertWritable()
+    return await this.serialised(async () => await this.writeChanges(true))
   }
 
   startAutoCheckpoint (ms: number): void {
-    if (this.mode === 'read') throw new StoreError('PEERS_STORE_IO', `store ${this.path} is open read-only`)
+    this.assertWritable()
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = setInterval(() => {
-      if (this.version === this.savedVersion || this.writing !== undefined) return
-      this.write().catch((err: unknown) => { this.log.error(`checkpoint of ${this.path} failed: ${(err as Error).message}`) })
+      if (this.writing !== undefined || !this.hasChanges()) return
+      this.checkpoint().catch((err: unknown) => { this.log.error(`checkpoint of ${this.path} failed: ${(err as Error).message}`) })
     }, ms)
     // A pending checkpoint must not keep a finished process alive; close() does the last write.
     this.timer.unref()
@@ -227,7 +376,9 @@ class LowPeerStore implements PeerStore {
     try {
       if (this.mode === 'write') {
         await this.writing?.catch(() => {})
-        if (this.version !== this.savedVersion) await this.write()
+        // Compacted at close only when something waits for it: a finished crawl leaves no journal behind.
+        const compact = [...this.shards.values()].some((s) => s.db.data.lazyChanges > 0 || (s.adapter?.journalBytes ?? 0) > 0 || s.db.data.dirty.size > 0)
+        if (compact || this.hasChanges()) await this.serialised(async () => await this.writeChanges(compact))
       }
     } finally {
       this.closed = true
@@ -236,37 +387,114 @@ class LowPeerStore implements PeerStore {
     }
   }
 
+  private assertWritable (): void {
+    if (this.mode === 'read') throw new StoreError('PEERS_STORE_IO', `store ${this.path} is open read-only`)
+    if (this.closed) throw new StoreError('PEERS_STORE_IO', `store ${this.path} is closed`)
+  }
+
+  private hasChanges (): boolean {
+    if (this.manifestChanged) return true
+    for (const s of this.shards.values()) if (s.db.data.dirty.size > 0 || (s.history?.size ?? 0) > 0) return true
+    return false
+  }
+
   /** One write at a time; a write asked for during another runs after it. */
-  private async write (): Promise<WriteFigures> {
+  private async serialised<T> (work: () => Promise<T>): Promise<T> {
     while (this.writing !== undefined) await this.writing.catch(() => {})
-    const version = this.version
-    const started = performance.now()
-    this.writing = this.db.write().then(() => this.file.lastWrite)
+    const p = work()
+    this.writing = p
     try {
-      const figures = await this.writing
-      this.savedVersion = version
-      this.maxBlockedMs = Math.max(this.maxBlockedMs, figures.blockedMs)
-      this.lastCheckpoint = { ms: performance.now() - started, blockedMs: figures.blockedMs, bytes: figures.bytes }
-      return figures
+      return await p
     } finally {
       this.writing = undefined
     }
   }
 
-  private getOrCreate (network: string, endpoint: Endpoint, at: string): PeerRecord {
-    let byKey = this.index.get(network)
-    if (byKey === undefined) {
-      byKey = new Map()
-      this.index.set(network, byKey)
-      this.db.data.peers[network] = []
+  /** Manifest first (it names the networks), then per network: history, then journal or compaction. */
+  private async writeChanges (forceCompact: boolean): Promise<CheckpointFigures> {
+    // Tests only (src/store/write-hook.ts): one checkpoint is one traced write.
+    const traced = storeWriteHook?.begin()
+    const started = performance.now()
+    const figures = await this.writeAll(forceCompact, traced)
+    traced?.end()
+    this.lastCheckpoint = { ms: performance.now() - started, blockedMs: figures.blockedMs, bytes: figures.bytes }
+    return figures
+  }
+
+  private async writeAll (forceCompact: boolean, traced: StoreWriteTrace | undefined): Promise<CheckpointFigures> {
+    const figures: CheckpointFigures = { blockedMs: 0, bytes: 0, historyBytes: 0, records: 0, compacted: false, forgotten: 0 }
+    if (this.manifestChanged) {
+      this.manifestChanged = false
+      try {
+        await this.manifest.write()
+      } catch (err) {
+        this.manifestChanged = true
+        throw err
+      }
+      figures.bytes += this.manifestFile.lastBytes
     }
-    const key = keyOf(endpoint)
-    let record = byKey.get(key)
-    if (record === undefined) {
-      record = { network, host: endpoint.host, port: endpoint.port, type: endpoint.type, firstSeen: at, successes: 0, failures: 0, advertisements: 0 }
-      byKey.set(key, record)
-      this.db.data.peers[network].push(record)
+    const nowMs = this.now()
+    for (const shard of this.shards.values()) {
+      const adapter = shard.adapter
+      if (adapter === undefined) continue
+      if (shard.history !== undefined) {
+        const bytes = await shard.history.flush()
+        figures.bytes += bytes
+        figures.historyBytes += bytes
+      }
+      const state = shard.db.data
+      const due = forceCompact ||
+        (adapter.journalBytes > MIN_COMPACT_JOURNAL_BYTES && adapter.journalBytes > COMPACT_RATIO * adapter.stateBytes) ||
+        (shard.lazySince !== undefined && nowMs - shard.lazySince >= this.lazyFlushMs)
+      adapter.trace = traced
+      if (due) {
+        const records = state.records.size
+        await mkdir(adapter.dir, { recursive: true })
+        shard.list = undefined
+        const { figures: written, forgotten } = await adapter.compact(state, retentionFilter(this.retention, nowMs))
+        shard.lazySince = undefined
+        if (forgotten > 0) {
+          shard.list = undefined
+          this.log.info(`store ${this.path}: forgot ${forgotten} of ${records} ${adapter.network} endpoints (never reached; see --forget-after, --forget-failures)`)
+        }
+        figures.compacted = true
+        figures.forgotten += forgotten
+        figures.records += records - forgotten
+        figures.bytes += written.bytes
+        figures.blockedMs = Math.max(figures.blockedMs, written.blockedMs)
+      } else if (state.dirty.size > 0) {
+        figures.records += state.dirty.size
+        await mkdir(adapter.dir, { recursive: true })
+        await shard.db.write()
+        figures.bytes += adapter.lastWrite.bytes
+        figures.blockedMs = Math.max(figures.blockedMs, adapter.lastWrite.blockedMs)
+      }
     }
+    // A checkpoint that wrote no journal or state bytes (manifest, history only) pauses at its end.
+    const midwayCalled = [...this.shards.values()].some((s) => s.adapter !== undefined && s.adapter.trace === undefined)
+    for (const s of this.shards.values()) if (s.adapter !== undefined) s.adapter.trace = undefined
+    if (!midwayCalled) await traced?.midway()
+    this.maxBlockedMs = Math.max(this.maxBlockedMs, figures.blockedMs)
+    return figures
+  }
+
+  private shardOf (network: string): Shard {
+    let shard = this.shards.get(network)
+    if (shard === undefined) {
+      const adapter = new ShardAdapter(networkDir(this.path, network), network)
+      shard = { db: new Low<NetworkState>(adapter, emptyNetworkState()), adapter }
+      if (this.mode === 'write') shard.history = new HistoryWriter(historyDir(adapter.dir))
+      this.shards.set(network, shard)
+      this.manifest.data.networks.push(network)
+      this.manifestChanged = true
+    }
+    return shard
+  }
+
+  private create (shard: Shard, key: string, network: string, endpoint: Endpoint, at: string): PeerRecord {
+    const record: PeerRecord = { network, host: endpoint.host, port: endpoint.port, type: endpoint.type, firstSeen: at, successes: 0, failures: 0, advertisements: 0 }
+    shard.db.data.records.set(key, record)
+    shard.list?.push(record)
     return record
   }
 
@@ -278,10 +506,6 @@ class LowPeerStore implements PeerStore {
       this.isoText = new Date(ms).toISOString()
     }
     return this.isoText
-  }
-
-  private changed (): void {
-    this.version++
   }
 }
 

@@ -1,13 +1,17 @@
 // The store's interface, as the crawl command and the readers (list, export, stats) use it.
-// Implementation: src/store/store.ts (lowdb, one JSON file, batched atomic writes, lock).
+// Implementation: src/store/store.ts (lowdb: a manifest and per-network state with journal,
+// history files beside it; docs/design.md §2).
 import type { AddressType, Endpoint, FailureReason, SessionResult } from '../contract.js'
 
-export const STORE_SCHEMA_VERSION = 1
+export const STORE_SCHEMA_VERSION = 2
 
-/** One uptime window of the sipa seeder's CAddrStat. */
-export interface UptimeWindow { weight: number, count: number, reliability: number }
-/** Windows 2 h, 8 h, 1 d, 7 d, 30 d, in that order, and the time of the last try (unix ms). */
-export interface UptimeState { lastTry: number, windows: [UptimeWindow, UptimeWindow, UptimeWindow, UptimeWindow, UptimeWindow] }
+/**
+ * The sipa seeder's five CAddrStat windows (2 h, 8 h, 1 d, 7 d, 30 d) as one flat array,
+ * `[weight, count, reliability]` per window in that order (15 numbers: a million records keep
+ * them compact in memory and on disk; read them through src/store/uptime.ts), and the time of
+ * the last try (unix ms).
+ */
+export interface UptimeState { lastTry: number, stats: number[] }
 
 export interface PeerRecord {
   network: string // Network.id
@@ -80,14 +84,40 @@ export interface RunRecord {
   status: 'running' | 'finished' | 'interrupted'
 }
 
+/** What a peer claimed for an address it advertised (LearnedAddress.time/services). */
+export interface Advertisement {
+  /** Unix seconds, as the peer claimed it (the store sanitises it). */
+  time?: number
+  /** Services as a decimal string. */
+  services?: string
+}
+
+export interface CheckpointFigures {
+  /** Longest stretch the event loop was blocked by this checkpoint, ms. */
+  blockedMs: number
+  /** All bytes written: journal (or compacted state), manifest and history. */
+  bytes: number
+  /** Of which history lines. */
+  historyBytes: number
+  /** Records journaled (or, after a compaction, written to the state). */
+  records: number
+  /** Whether the state was compacted. */
+  compacted: boolean
+  /** Records forgotten by retention in that compaction. */
+  forgotten: number
+}
+
 export interface PeerStore {
   readonly path: string
   /** Start a crawl run; returns its record. */
   beginRun (adapter: string, network: string): RunRecord
   finishRun (run: RunRecord, status: 'finished' | 'interrupted', counts: RunRecord['counts']): void
-  /** An endpoint was learned (from `advertisedBy`, or a seed when null); `skipped` says why it will not be dialed. */
-  recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string): void
-  /** A session ended (reachable or failed). */
+  /**
+   * An endpoint was learned (from `advertisedBy`, or a seed when null); `skipped` says why it
+   * will not be dialed; `advert` is what the advertising peer claimed for it.
+   */
+  recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string, advert?: Advertisement): void
+  /** A session ended (reachable or failed): updates the record and its uptime, and appends an observation to the history. */
   recordResult (network: string, result: SessionResult): void
   get (network: string, endpoint: Endpoint): PeerRecord | undefined
   /** All records of a network (or of every network). Do not mutate. */
@@ -99,8 +129,12 @@ export interface PeerStore {
   setAsn (network: string, endpoint: Endpoint, asn: number | undefined, org: string | undefined): void
   /** Set the country (ISO alpha-2) on a record (enrichment); undefined clears it. */
   setCountry (network: string, endpoint: Endpoint, country: string | undefined): void
-  /** Write to disk now (atomic: temp file + rename). Returns how long the event loop was blocked. */
-  checkpoint (): Promise<{ blockedMs: number, bytes: number }>
+  /** The history directory of a network (day files, src/store/history.ts); undefined for a store read from schema 1. */
+  historyDir (network: string): string | undefined
+  /** Write what changed to disk now (journal, history, manifest; a compaction when due). */
+  checkpoint (): Promise<CheckpointFigures>
+  /** Rewrite every network's state now, applying retention. */
+  compact (): Promise<CheckpointFigures>
   /** Longest event-loop block of any write so far (auto checkpoints included), in ms. */
   readonly maxBlockedMs: number
   /** The last write: how long it took (wall time, ms), how long it blocked the event loop, bytes written. */

@@ -13,6 +13,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS, DEFAULT
 import { holeIsActive, runCrawlScenario, type CrawlFigures, type CrawlSettings } from './crawl.js'
 import type { FrontierBenchFigures } from './frontier-bench.js'
 import type { StoreBenchFigures } from './in-process.js'
+import { storeBenchRows, type StoreBenchFigures as FullStoreBenchFigures } from './store-bench.js'
 import { DEFAULT_GETADDR_DELAY_MEAN_MS, scaled, scenarios, type CrawlScenario, type InProcessScenario, type Scenario } from './scenarios.js'
 import { formatMs, formatPercent, formatTable, type Row } from './table.js'
 import { STARVED_SCENARIO, runStarvedScenario, starvedRows, type StarvedFigures } from './starved.js'
@@ -221,6 +222,8 @@ function frontierRows (scenario: InProcessScenario, f: FrontierBenchFigures, tar
 }
 
 function storeRows (scenario: InProcessScenario, f: StoreBenchFigures, targetsApply: boolean): Row[] {
+  // The store's rows come from its bench (test/bench/store-bench.ts) when it reports them.
+  if ('simulation' in f) return storeBenchRows(f as unknown as FullStoreBenchFigures, targetsApply)
   return [
     { figure: 'load', value: formatMs(f.loadMs) },
     { figure: 'checkpoint', value: `${formatMs(f.checkpointMs)} (${(f.bytes / 2 ** 20).toFixed(1)} MiB)` },

@@ -64,8 +64,8 @@ export function scenarios (getaddrDelayMeanMs = DEFAULT_GETADDR_DELAY_MEAN_MS): 
     {
       kind: 'store',
       name: 'store',
-      description: 'store load and checkpoints at 300,000 endpoints (test/bench/store-bench.ts)',
-      endpoints: 300_000
+      description: 'store at 1,000,000 endpoints with history: load, checkpoints over 10 simulated minutes of continuous crawling, a month of history (test/bench/store-bench.ts)',
+      endpoints: 1_000_000
     }
   ]
 }

@@ -18,8 +18,9 @@ import { AddressPolicy } from '../../net/policy.js'
 import type { StderrLogger } from '../../cli/log.js'
 import { startProgress } from '../../cli/progress.js'
 import { startCrawlMetrics } from '../../metrics/crawl-metrics.js'
+import { DEFAULT_RETENTION } from '../../store/retention.js'
 import { openStore, resolveStorePath } from '../../store/store.js'
-import { isReachable, type PeerStore, type RunRecord } from '../../store/types.js'
+import { isReachable, type Advertisement, type PeerStore, type RunRecord } from '../../store/types.js'
 
 /** Per DNS seed query during bootstrap. */
 const DNS_TIMEOUT_MS = 5000
@@ -39,7 +40,9 @@ const NUMBER_FLAGS = {
   duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, max: MAX_TIMER_S, integer: false },
   'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, max: MAX_TIMER_S, integer: false, default: 5 },
   'revisit-interval': { summary: 'With --continuous: visit each reachable peer again after this many seconds.', min: 1, max: MAX_TIMER_S, integer: false, default: DEFAULT_REVISIT_MS / 1000 },
-  'retry-interval': { summary: 'With --continuous: try a failed endpoint again after this many seconds.', min: 1, max: MAX_TIMER_S, integer: false, default: DEFAULT_RETRY_MS / 1000 }
+  'retry-interval': { summary: 'With --continuous: try a failed endpoint again after this many seconds.', min: 1, max: MAX_TIMER_S, integer: false, default: DEFAULT_RETRY_MS / 1000 },
+  'forget-after': { summary: 'Forget endpoints never reached and not advertised for this many days (0: never), as Core\'s address manager does after 30.', min: 0, max: 36_500, integer: false, default: DEFAULT_RETENTION.forgetAfterMs / 86_400_000 },
+  'forget-failures': { summary: 'Forget endpoints never reached after this many failed tries (0: never).', min: 0, max: 1_000_000, integer: true, default: DEFAULT_RETENTION.maxFailures }
 } satisfies Record<string, NumberSpec>
 
 export interface CrawlResult extends CrawlSummary {
@@ -107,7 +110,8 @@ export default class Crawl extends PeersCommand {
     // Before the store: a busy port is one line at once, nothing opened or locked.
     const metrics = flags.metrics === undefined ? undefined : await startCrawlMetrics(flags.metrics)
     if (metrics !== undefined) log.info(`metrics on ${metrics.url}`)
-    const store = await openStore(resolveStorePath(flags.db), { mode: 'write', log })
+    const retention = { forgetAfterMs: n['forget-after'] * 86_400_000, maxFailures: n['forget-failures'] }
+    const store = await openStore(resolveStorePath(flags.db), { mode: 'write', log, retention })
     const stopSignals = new AbortController()
     let engine: CrawlEngine | undefined
     let interrupted = false
@@ -208,10 +212,13 @@ async function defaultSeeds (adapter: Adapter, network: Network, reachable: read
 function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: StderrLogger, maxEndpoints: number): void {
   // 'discovered' fires once per advertised address (millions per crawl): build debug lines only when they are written.
   const debug = log.level === 'debug'
-  engine.on('discovered', ({ endpoint, from, first, skipped }) => {
+  engine.on('discovered', (event) => {
+    const { endpoint, from, first, skipped } = event
     // A seed already in the store was not seen anew: leave its record alone.
     if (from === null && store.get(network.id, endpoint) !== undefined) return
-    store.recordDiscovered(network.id, endpoint, from, skipped)
+    // What the advertising peer claimed (LearnedAddress.time/services), when the engine passes it on.
+    const { time, services } = event as Advertisement
+    store.recordDiscovered(network.id, endpoint, from, skipped, from === null || (time === undefined && services === undefined) ? undefined : { time, services })
     if (!debug || !first || from === null) return
     if (skipped === undefined) log.debug(`new peer discovered @ ${formatEndpoint(endpoint)}`)
     else log.debug(`not dialing ${formatEndpoint(endpoint)}: ${skipped}`)
