@@ -53,11 +53,10 @@ test('report figures: the tip is the highest height two peers agree on; latency 
   assert.equal(d.dataAsOf, '2026-11-01T01:00:00.000Z')
 })
 
-test('report uptime: normalised 30-day uptime (reliability ÷ weight) in tenths, from either shape of the stored state', () => {
+test('report uptime: normalised 30-day uptime (reliability ÷ weight) in tenths', () => {
   // 30-day window: weight 0.5, reliability 0.45 -> 90 %; weight 0.2, reliability 0.05 -> 25 %.
-  const windows = (weight: number, reliability: number): unknown => ({ lastTry: 0, windows: [0, 0, 0, 0, 0].map((_, i) => i === 4 ? { weight, count: 1, reliability } : { weight: 1, count: 1, reliability: 0 }) })
   const compact = (weight: number, reliability: number): unknown => ({ lastTry: 0, stats: [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, weight, 1, reliability] })
-  const records = [peer({ uptime: windows(0.5, 0.45) as PeerRecord['uptime'] }), peer({ uptime: compact(0.2, 0.05) as PeerRecord['uptime'] }), peer({})]
+  const records = [peer({ uptime: compact(0.5, 0.45) as PeerRecord['uptime'] }), peer({ uptime: compact(0.2, 0.05) as PeerRecord['uptime'] }), peer({})]
   const u = computeReportData('mainnet', records, []).uptime
   assert.equal(u.withUptime, 2)
   assert.deepEqual(u.buckets.filter((b) => b.count > 0).map((b) => [b.label, b.count]), [['20–30 %', 1], ['90–100 %', 1]])

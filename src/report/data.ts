@@ -2,7 +2,8 @@
 // computeStats (src/stats) so the report and `peers stats` never disagree.
 import type { AddressType } from '../contract.js'
 import { computeStats, type CountRow, type NetworkStats, type TopRows } from '../stats/stats.js'
-import { isReachable, type PeerRecord, type RunRecord } from '../store/types.js'
+import { isReachable, type PeerRecord, type RunRecord, type UptimeState } from '../store/types.js'
+import { UPTIME_WINDOW_NAMES, uptimeWindow } from '../store/uptime.js'
 
 /** Rows in the top-N charts. */
 export const REPORT_TOP = 15
@@ -169,15 +170,10 @@ function uptimeBuckets (reachable: readonly PeerRecord[]): ReportData['uptime'] 
   return { buckets, withUptime }
 }
 
-/**
- * 100 × reliability ÷ weight of the 30-day window (docs/design.md §2.4), undefined when never
- * tried. Reads both shapes of the uptime state: windows as objects, and the store's compact
- * `stats` (weight, count, reliability per window); to be replaced by the store's
- * uptimeFigures() once both branches are merged.
- */
-function normalised30d (uptime: unknown): number | undefined {
-  const state = uptime as { windows?: Array<{ weight: number, reliability: number }>, stats?: number[] } | undefined
-  const window = state?.windows?.[4] ?? (state?.stats !== undefined ? { weight: state.stats[12], reliability: state.stats[14] } : undefined)
-  if (window === undefined || !(window.weight > 0)) return undefined
+/** 100 × reliability ÷ weight of the 30-day window (docs/design.md §2.4), undefined when never tried. */
+function normalised30d (uptime: UptimeState | undefined): number | undefined {
+  if (uptime === undefined) return undefined
+  const window = uptimeWindow(uptime, UPTIME_WINDOW_NAMES.indexOf('30d'))
+  if (!(window.weight > 0)) return undefined
   return Math.min(100, Math.max(0, (window.reliability / window.weight) * 100))
 }
