@@ -9,7 +9,12 @@ import { cpus, totalmem } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS, DEFAULT_TIMEOUTS } from '../../src/engine/defaults.js'
+import { BITCOIN_DEFAULTS } from '../../adapters/bitcoin/defaults.js'
+import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS } from '../../src/engine/defaults.js'
+import { chooseConcurrency } from '../../src/engine/limits.js'
+
+/** The bench crawls a simulated Bitcoin network: the adapter's timeouts are the CLI's defaults. */
+const DEFAULT_TIMEOUTS = BITCOIN_DEFAULTS.timeouts
 import { holeIsActive, runCrawlScenario, type CrawlFigures, type CrawlSettings } from './crawl.js'
 import type { FrontierBenchFigures } from './frontier-bench.js'
 import type { StoreBenchFigures } from './in-process.js'
@@ -34,7 +39,7 @@ const FRONTIER_ADVERTISEMENTS_PER_ENDPOINT = 4
 
 const USAGE = `npm run bench -- [options]
   --scenario NAME          small, mainnet-like, frontier, store (repeatable or comma-separated; default all)
-  --concurrency N          crawl concurrency (default: the CLI's, ${DEFAULT_CONCURRENCY})
+  --concurrency N          crawl concurrency (default: the CLI's auto, ${chooseConcurrency(undefined).concurrency} here)
   --connect-timeout MS     (default ${DEFAULT_TIMEOUTS.connectMs})
   --handshake-timeout MS   (default ${DEFAULT_TIMEOUTS.handshakeMs})
   --getaddr-timeout MS     (default ${DEFAULT_TIMEOUTS.askPeersMs})
@@ -93,7 +98,7 @@ async function main (): Promise<void> {
   await mkdir(outDir, { recursive: true })
 
   const settings: Omit<CrawlSettings, 'hole'> = {
-    concurrency: numberOption(values.concurrency, DEFAULT_CONCURRENCY, 'concurrency'),
+    concurrency: numberOption(values.concurrency, chooseConcurrency(undefined).concurrency, 'concurrency'),
     connectTimeoutMs: numberOption(values['connect-timeout'], DEFAULT_TIMEOUTS.connectMs, 'connect-timeout'),
     handshakeTimeoutMs: numberOption(values['handshake-timeout'], DEFAULT_TIMEOUTS.handshakeMs, 'handshake-timeout'),
     getaddrTimeoutMs: numberOption(values['getaddr-timeout'], DEFAULT_TIMEOUTS.askPeersMs, 'getaddr-timeout'),
@@ -102,7 +107,7 @@ async function main (): Promise<void> {
     cpuProfileDir: values['cpu-prof'] ? outDir : undefined
   }
   const hole = await holeIsActive()
-  const defaultConcurrency = settings.concurrency === DEFAULT_CONCURRENCY
+  const defaultConcurrency = values.concurrency === undefined
   const startedAt = new Date()
   const reports: ScenarioReport[] = []
   for (const scenario of all.filter((s) => names.includes(s.name)).map((s) => scaled(s, scale))) {
