@@ -3,6 +3,7 @@
 import { setMaxListeners } from 'node:events'
 import type { Endpoint, FailureReason, SessionOptions, SessionResult } from '../../src/contract.js'
 import { DecodeError, DialForbiddenError, NotImplementedError, describeError } from '../../src/errors.js'
+import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { FrameDecoder, encodeFrame } from './framing.js'
 import { decodeMessage, encodeMessage } from './messages.js'
 import { AvaxSessionMachine, type SessionAction } from './session-machine.js'
@@ -59,12 +60,12 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
   const decoder = new FrameDecoder(limits.maxBufferedBytes)
   let handshakeMs: number | undefined
   let malformed = 0
-  let getaddrTimer: NodeJS.Timeout | undefined
+  let getaddrTimer: PhaseTimer | undefined
   let finished = false
 
   return new Promise<SessionResult>((resolve) => {
-    const handshakeTimer = setTimeout(() => end('handshake-timeout', `no handshake within ${timeouts.handshakeMs} ms`), timeouts.handshakeMs)
-    const sessionTimer = setTimeout(() => end('session-limit', `session exceeded ${limits.maxSessionMs} ms`), Math.max(0, limits.maxSessionMs - (performance.now() - started)))
+    const handshakeTimer = startPhaseTimer(timeouts.handshakeMs, () => end('handshake-timeout', `no handshake within ${timeouts.handshakeMs} ms`))
+    const sessionTimer = startPhaseTimer(Math.max(0, limits.maxSessionMs - (performance.now() - started)), () => end('session-limit', `session exceeded ${limits.maxSessionMs} ms`))
     const onAbort = (): void => end('cancelled', 'stopped')
     signal.addEventListener('abort', onAbort, { once: true })
 
@@ -75,9 +76,9 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
     function end (reason?: FailureReason, detail?: string): void {
       if (finished) return
       finished = true
-      clearTimeout(handshakeTimer)
-      clearTimeout(sessionTimer)
-      clearTimeout(getaddrTimer)
+      handshakeTimer.cancel()
+      sessionTimer.cancel()
+      getaddrTimer?.cancel()
       signal.removeEventListener('abort', onAbort)
       socket.off('data', onData)
       const base = { endpoint, learned: machine.learned, addressesReceived: machine.addressesReceived, connectMs }
@@ -106,13 +107,13 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
             break
           case 'handshake-complete':
             handshakeMs = Math.round(performance.now() - started) - connectMs
-            clearTimeout(handshakeTimer)
+            handshakeTimer.cancel()
             break
           case 'await-peer-list':
-            clearTimeout(getaddrTimer)
-            getaddrTimer = setTimeout(() => {
+            getaddrTimer?.cancel()
+            getaddrTimer = startPhaseTimer(timeouts.askPeersMs, () => {
               apply(machine.askPeersTimeout())
-            }, timeouts.askPeersMs)
+            })
             break
           case 'done':
             end()

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream'
 import type { Endpoint } from '../../src/contract.js'
 import { NotImplementedError } from '../../src/errors.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
+import { startPhaseTimer } from '../../src/net/phase-timer.js'
 
 export interface AvaxConnection {
   readonly socket: Duplex
@@ -66,11 +67,11 @@ export const plainTcpTransport: AvaxTransport = {
       if (isIP(endpoint.host) === 0) throw new Error(`${endpoint.host} is not an IP address`)
       assertDialAllowed(endpoint.host)
       const socket: Socket = tcpConnect({ host: endpoint.host, port: endpoint.port })
-      const timer = setTimeout(() => fail(new ConnectTimeoutError(`no answer from ${endpoint.host}:${endpoint.port} within ${timeoutMs} ms`)), timeoutMs)
+      const timer = startPhaseTimer(timeoutMs, () => fail(new ConnectTimeoutError(`no answer from ${endpoint.host}:${endpoint.port} within ${timeoutMs} ms`)))
       const onAbort = (): void => fail(signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
       function settle (): void {
-        clearTimeout(timer)
+        timer.cancel()
         signal.removeEventListener('abort', onAbort)
         socket.off('error', fail)
       }

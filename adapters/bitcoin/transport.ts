@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks'
 import type { Endpoint, FailureReason, SessionOptions, SessionResult } from '../../src/contract.js'
 import { describeError } from '../../src/errors.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
+import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { MAX_PAYLOAD } from './params.js'
 import { BitcoinSession, type SessionConfig, type SessionOutput } from './session.js'
 import { encodeFrame, FrameParser, HEADER_BYTES, type BitcoinMessage } from './wire/index.js'
@@ -57,7 +58,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     // A buffer smaller than one header could never hold a message.
     const parser = new FrameParser(magic, { maxPayload: MAX_PAYLOAD, maxBufferedBytes: Math.max(HEADER_BYTES, limits.maxBufferedBytes) })
     const deadline = performance.now() + limits.maxSessionMs
-    let timer: NodeJS.Timeout | undefined
+    let timer: PhaseTimer | undefined
     let done = false
 
     let socket: Socket
@@ -92,11 +93,11 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
 
     /** One timer: the current phase's timeout or the session cap, whichever comes first. */
     function arm (phaseMs: number): void {
-      clearTimeout(timer)
+      timer?.cancel()
       const left = deadline - performance.now()
       timer = phaseMs < left
-        ? setTimeout(() => { apply(session.timedOut()) }, phaseMs)
-        : setTimeout(() => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) }, Math.max(0, left))
+        ? startPhaseTimer(phaseMs, () => { apply(session.timedOut()) })
+        : startPhaseTimer(Math.max(0, left), () => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) })
     }
 
     function onAbort (): void {
@@ -136,7 +137,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
 
     function finish (): void {
       done = true
-      clearTimeout(timer)
+      timer?.cancel()
       signal.removeEventListener('abort', onAbort)
       const result = session.result()
       // After a good session say goodbye with a FIN; otherwise just drop the socket. Only
