@@ -24,8 +24,8 @@ import {
 import { LANES, laneOf, resolveLanes, type LaneName, type LaneOverride } from './lanes.js'
 import { chooseConcurrency } from './limits.js'
 
-/** Address types that need a dialer (a proxy, a bridge, or --cjdns-reachable); the others go over plain TCP. */
-export const ROUTED_TYPES: ReadonlySet<AddressType> = new Set(['onion', 'i2p', 'cjdns'])
+/** Without `dialers` (library use, tests), these go over the session's own TCP; every other type has no route. */
+export const DIRECT_TYPES: ReadonlySet<AddressType> = new Set(['ipv4', 'ipv6'])
 
 export interface EngineOptions {
   adapter: Adapter
@@ -40,9 +40,9 @@ export interface EngineOptions {
   /** Tor proxies in use: the onion lane's cap is per proxy. */
   onionProxies?: number
   /**
-   * How to reach each address type (docs/design.md §3). ipv4, ipv6 and yggdrasil without an
-   * entry go over plain TCP (the session's own); onion, i2p and cjdns without one are skipped
-   * with reason 'no-route'.
+   * How to reach each address type (docs/design.md §3; src/net/dialers/router.ts builds it from
+   * the proxy flags). A type the adapter speaks but with no dialer here is recorded and skipped
+   * with reason 'no-route'. Absent: ipv4 and ipv6 over the session's own TCP.
    */
   dialers?: Partial<Record<AddressType, Dial>>
   limits?: Partial<SessionLimits>
@@ -316,7 +316,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     const seed = from === null || this.o.reachableBefore?.has(key) === true
     const tier = seed ? TIER_KNOWN : isFresh(time) ? TIER_FRESH : TIER_REST
     let verdict = this.o.policy.classify(endpoint, this.o.adapter.dialableTypes)
-    if (verdict.dial && ROUTED_TYPES.has(endpoint.type) && this.o.dialers?.[endpoint.type] === undefined) verdict = { dial: false, reason: 'no-route' }
+    if (verdict.dial && (this.o.dialers === undefined ? !DIRECT_TYPES.has(endpoint.type) : this.o.dialers[endpoint.type] === undefined)) verdict = { dial: false, reason: 'no-route' }
 
     let i: number
     if (f.size < this.o.maxEndpoints) {

@@ -8,6 +8,7 @@ import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
 import { DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_MS, DEFAULT_REVISIT_MS } from '../../engine/defaults.js'
 import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
+import { LagMonitor } from '../../engine/lag.js'
 import { LANES, parseLaneFlags } from '../../engine/lanes.js'
 import { chooseConcurrency } from '../../engine/limits.js'
 import { exportNetwork } from '../../export/export.js'
@@ -136,6 +137,7 @@ export default class Crawl extends PeersCommand {
       const run = store.beginRun(adapter.name, network.id)
       store.startAutoCheckpoint(n['checkpoint-interval'] * 1000)
       const concurrency = chooseConcurrency(requestedConcurrency)
+      const lag = new LagMonitor()
       if (concurrency.notice !== undefined) log.warn(concurrency.notice)
       const crawl = new CrawlEngine({
         adapter,
@@ -152,7 +154,8 @@ export default class Crawl extends PeersCommand {
         retryMs: n['retry-interval'] * 1000,
         userAgent: `/peers:${this.config.version}/`,
         known: new Set(previous.map((r) => adapter.key(r))),
-        reachableBefore: new Set(previous.filter(isReachable).map((r) => adapter.key(r)))
+        reachableBefore: new Set(previous.filter(isReachable).map((r) => adapter.key(r))),
+        lag
       })
       engine = crawl
       wireEngine(crawl, store, network, log, n['max-endpoints'])
@@ -161,9 +164,11 @@ export default class Crawl extends PeersCommand {
       log.info(`crawling ${adapter.name} ${network.name} from ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${concurrency.concurrency} at once${requestedConcurrency === undefined ? ` (auto${concurrency.fdLimit !== undefined ? `, open-file limit ${concurrency.fdLimit}` : ''})` : ''}; timeouts connect ${clear.connectMs} ms, handshake ${clear.handshakeMs} ms, ask for peers ${clear.askPeersMs} ms`)
       const progress = flags.quiet ? undefined : startProgress({ counts: () => crawl.stats(), logger: log })
       let summary: CrawlSummary
+      lag.start()
       try {
         summary = await crawl.run(seeds)
       } finally {
+        lag.stop()
         progress?.stop()
       }
       // A signal from here on (export, final save) did not cut the crawl short: the run record and the result agree.
