@@ -39,7 +39,7 @@ const CHECKPOINT_S = 1
 const CHECKPOINT_SLACK_MS = 2000
 const SEED = testSeed('crash test kill plan')
 
-// Slow getaddr answers (Core's trickle, scaled down) keep each crawl going for several seconds.
+// Slow getaddr answers (an exponential delay per node, mean 1 s) keep each crawl going for several seconds.
 const simnet = new Simnet({ nodes: 60, getaddrDelayMeanMs: 1000, knownPerNode: 60, basePort: 0, seed: 9 })
 
 let dir: string

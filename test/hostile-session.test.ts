@@ -10,7 +10,7 @@ import { FAILURE_REASONS, type Endpoint, type FailureReason, type SessionLimits,
 import { bitcoinAdapter } from '../adapters/bitcoin/index.js'
 import { BITCOIN_NETWORKS } from '../adapters/bitcoin/params.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
-import { GOSSIP_SIZE, HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
+import { HOSTILE_KINDS, HOSTILE_VERDICTS, NON_ROUTABLE_SAMPLES, hostileBehaviour, hostileUserAgent, type HostileBehaviour, type HostileKind, type HostileOptions } from '../adapters/bitcoin/simnet/hostile.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
@@ -29,7 +29,7 @@ const options: HostileOptions = {
   seed: 7,
   dripMs: 40,
   floodMessages: 300,
-  floodGossipMessages: 400,
+  floodSelfMessages: 3000,
   knows: () => simnet.endpointsOf('honest')
 }
 const behaviours = new Map<HostileKind, HostileBehaviour>(HOSTILE_KINDS.map((kind) => [kind, hostileBehaviour(kind, options)]))
@@ -170,22 +170,30 @@ describe('a session with each hostile peer', () => {
     assert.equal(result.gotAddressAnswer, false)
     assert.deepEqual(result.learned, [])
     assert.equal(result.addressesReceived, 0)
+    // The one declaring 2^32-1 entries is over the 1,000 limit: counted, with its declared size.
+    assert.deepEqual(result.oversizedAddr, { messages: 1, largestDeclared: 0xffffffff })
     assert.ok(ms < TIMEOUTS.handshakeMs + TIMEOUTS.askPeersMs + SLACK_MS)
   })
 
-  it('addr flood: 300 full messages before verack are ignored; then gossip past the cap: learned stays at maxAddresses, every entry counted', async () => {
+  // Before #10 the flood sent 10-entry "gossip" messages before its answer, and the session
+  // waited through them. Core never sends gossip before its getaddr answer, and the session now
+  // takes the first message after getaddr for the answer; the only messages it waits through
+  // are lone self-announcements, so the flood is made of those (a new port each).
+  it('addr flood: 300 full messages before verack are ignored; then self-announcements past the cap: learned stays at maxAddresses, every entry counted', async () => {
     const flood = behaviours.get('addr-flood') as HostileBehaviour
     const writesBefore = flood.stats.hostileWrites
     const { result, ms } = await session('addr-flood', {}, { handshakeMs: 4000 })
     assertVerdict(result, 'addr-flood')
     const sent = flood.stats.hostileWrites - writesBefore
     const pre = options.floodMessages as number
-    const gossip = options.floodGossipMessages as number
-    assert.equal(sent, pre + gossip + 1, `${sent} flood messages went out`)
-    assert.ok(gossip * GOSSIP_SIZE > LIMITS.maxAddresses, 'the gossip flood must exceed the cap to test it')
+    const selfMessages = options.floodSelfMessages as number
+    assert.equal(sent, pre + selfMessages + 1, `${sent} flood messages went out`)
+    assert.ok(selfMessages > LIMITS.maxAddresses, 'the self-announcement flood must exceed the cap to test it')
     assert.equal(result.learned.length, LIMITS.maxAddresses)
-    assert.equal(result.addressesReceived, pre * 1000 + gossip * GOSSIP_SIZE + 1000)
+    assert.ok(result.learned.every((l) => l.endpoint.host === endpointOf('addr-flood').host), 'only its own host:ports, in the order sent')
+    assert.equal(result.addressesReceived, pre * 1000 + selfMessages + 1000)
     assert.equal(result.gotAddressAnswer, true)
+    assert.equal(result.answer?.entries, 1000)
     assert.ok(ms < LIMITS.maxSessionMs + SLACK_MS)
 
     // A lower cap holds the same way, and the session cap ends a flood that outlasts it.

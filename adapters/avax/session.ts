@@ -83,7 +83,7 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
       socket.off('data', onData)
       const base = { endpoint, learned: machine.learned, addressesReceived: machine.addressesReceived, connectMs }
       const result: SessionResult = handshakeMs !== undefined
-        ? { ...base, ok: true, handshakeMs, peer: machine.peer, gotAddressAnswer: machine.gotAddressAnswer, ...(reason !== undefined ? { detail: `${reason}: ${detail ?? ''}` } : {}) }
+        ? { ...base, ok: true, handshakeMs, peer: machine.peer, gotAddressAnswer: machine.gotAddressAnswer, ...(machine.answer !== undefined ? { answer: machine.answer } : {}), ...(reason !== undefined ? { detail: `${reason}: ${detail ?? ''}` } : {}) }
         : { ...base, ok: false, reason: reason ?? 'error', detail: detail ?? 'session ended before the handshake' }
       // Resolve only once the socket is closed: callers may rely on it being gone.
       if (socket.closed) resolve(result)

@@ -15,8 +15,8 @@ import { encodeFrame, FrameParser, HEADER_BYTES, type BitcoinMessage } from './w
 
 export interface TransportConfig {
   magic: Uint8Array
-  /** Passed to the session (tests set the nonce or the gossip threshold). */
-  session?: Pick<SessionConfig, 'gossipMaxEntries' | 'nonce'>
+  /** Passed to the session (tests set the nonce). */
+  session?: Pick<SessionConfig, 'nonce'>
 }
 
 /** Frames without a payload (verack, sendaddrv2, wtxidrelay, getaddr) are the same for every session of a network: encode each once. */
@@ -38,7 +38,7 @@ function fixedFrame (magic: Uint8Array, message: BitcoinMessage): Uint8Array | u
 
 /** Connect, handshake, collect addresses, disconnect. Never throws. */
 export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, config: TransportConfig): Promise<SessionResult> {
-  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, ...config.session })
+  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, onLearned: options.onLearned, ...config.session })
   const { signal, timeouts, limits } = options
   if (signal.aborted) {
     session.end('cancelled', 'aborted before dialing')

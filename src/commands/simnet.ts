@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { Simnet, type SimnetOptions } from '../../adapters/bitcoin/simnet/index.js'
+import { BITCOIN_DEFAULTS } from '../../adapters/bitcoin/defaults.js'
 import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
 import { PeersCommand } from '../cli/base-command.js'
 import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
@@ -8,16 +9,34 @@ import { formatEndpoint } from '../net/endpoint.js'
 
 // Parsed after oclif's parse (src/number-flags.ts): a bad number is one line.
 const COUNT_FLAGS = {
-  nodes: { summary: 'Honest nodes: reachable, answering like Bitcoin Core.', integer: true, min: 1, required: true },
+  nodes: { summary: 'Honest nodes answering like current Bitcoin Core (v22+): the getaddr answer at once, its own address inside it.', integer: true, min: 1, required: true },
+  'old-core': { summary: 'Nodes like Core before v22: a separate self-announcement, then the answer on the 30 s trickle.', integer: true, min: 0, default: 0 },
+  small: { summary: 'Honest nodes that know only a few addresses: a handful in their answer.', integer: true, min: 0, default: 0 },
+  mute: { summary: 'Reachable nodes that never answer getaddr.', integer: true, min: 0, default: 0 },
+  bcoin: { summary: 'Nodes like bcoin 1.0.2: protocol 70015, the answer at once, no self-announcement.', integer: true, min: 0, default: 0 },
+  slow: { summary: 'Honest nodes at the slow end: version after 3 s, getaddr answer after 5 s.', integer: true, min: 0, default: 0 },
   refused: { summary: 'Addresses nobody listens on (the dial is refused).', integer: true, min: 0, default: 0 },
   silent: { summary: 'Nodes that accept and never speak.', integer: true, min: 0, default: 0 },
   'wrong-network': { summary: 'Nodes of another network (another magic).', integer: true, min: 0, default: 0 },
   'close-immediately': { summary: 'Nodes that accept and close at once.', integer: true, min: 0, default: 0 },
   hole: { summary: 'Addresses in 127.9.0.0/16: dials time out under `HOLE=1 netns-run`, are refused elsewhere.', integer: true, min: 0, default: 0 },
-  'getaddr-delay': { summary: 'Mean delay of the getaddr answer, ms (exponential, like Core\'s trickle); 0 answers at once.', integer: true, min: 0, default: 0 },
+  'getaddr-delay': { summary: 'Mean of an exponential delay added to every getaddr answer, ms (processing time); 0: none.', integer: true, min: 0, default: 0 },
   seed: { summary: 'PRNG seed: the same seed gives the same network.', integer: true, min: 0, max: 0xffffffff, default: 1 },
   port: { summary: 'Port of every node (default: the network\'s); 0 gives each node one from the OS.', integer: true, min: 0, max: 65535 }
 } satisfies Record<string, NumberSpec>
+
+/** `--latency MIN-MAX` (or one value): each node's round trip, drawn per node, added to every reply. */
+const LATENCY_FLAG = {
+  latency: Flags.string({ summary: 'Round trip of each node in ms, MIN-MAX (drawn per node) or one value; added to every reply.', helpValue: '<min-max>', default: '0' })
+}
+
+function parseLatency (text: string): { min: number, max: number } {
+  const m = /^(\d{1,6})(?:-(\d{1,6}))?$/.exec(text)
+  const min = m === null ? NaN : Number(m[1])
+  const max = m === null ? NaN : Number(m[2] ?? m[1])
+  if (!(min <= max)) throw new UsageError(`--latency '${text}' is not valid: expected MIN-MAX in ms with MIN <= MAX, or one value`)
+  return { min, max }
+}
 
 export interface SimnetSummary {
   network: string
@@ -33,7 +52,7 @@ export default class SimnetCommand extends PeersCommand {
   static override summary = 'Run a simulated Bitcoin network on loopback addresses, to crawl without the internet.'
 
   static override description = [
-    'Starts honest nodes that answer a crawler like Bitcoin Core (version, sendaddrv2, verack, a self-announcement, then one getaddr answer of 23% of what they know), each on its own address in 127.1.0.0–127.8.255.255 with the network\'s port, plus unreachable ones of the kinds asked for.',
+    'Starts honest nodes that answer a crawler like current Bitcoin Core (version, sendaddrv2, verack; then, on getaddr, one message at once with 23% of what they know and their own address; gossip on the 30 s trickle after that), each on its own address in 127.1.0.0–127.8.255.255 with the network\'s port, plus the other kinds asked for: old Core, small, mute, bcoin-like and slow nodes, and unreachable ones.',
     'Prints the seed endpoint and the crawl command to run against it, then runs until Ctrl-C or SIGTERM.',
     'Linux routes all of 127.0.0.0/8 to the loopback interface; elsewhere only 127.0.0.1 may work. Run both the simnet and the crawl inside ../shared/tools/netns-run to be sure nothing leaves the machine; HOLE=1 makes the --hole addresses time out as most gossiped addresses do.',
     'More than about 15,000 nodes need a higher open-file limit (ulimit -n).'
@@ -42,11 +61,13 @@ export default class SimnetCommand extends PeersCommand {
   static override examples = [
     '<%= config.bin %> simnet --nodes 1000 --refused 200 --silent 50',
     'HOLE=1 ../shared/tools/netns-run <%= config.bin %> simnet --nodes 10000 --hole 5000 --getaddr-delay 2000 --seed 7',
-    '<%= config.bin %> simnet --nodes 50 --json'
+    '<%= config.bin %> simnet --nodes 50 --json',
+    '<%= config.bin %> simnet --nodes 100 --old-core 20 --small 20 --mute 10 --bcoin 5 --slow 5 --latency 20-1000'
   ]
 
   static override flags = {
     ...numberFlags(COUNT_FLAGS),
+    ...LATENCY_FLAG,
     net: Flags.string({ options: BITCOIN_NETWORKS.map((n) => n.name), default: 'regtest', summary: 'Bitcoin network whose magic and port the nodes use.' })
   }
 
@@ -57,6 +78,12 @@ export default class SimnetCommand extends PeersCommand {
     const simnet = newSimnet({
       network: flags.net,
       nodes: n.nodes,
+      oldCore: n['old-core'],
+      small: n.small,
+      mute: n.mute,
+      bcoin: n.bcoin,
+      slow: n.slow,
+      latencyMs: parseLatency(flags.latency),
       refused: n.refused,
       silent: n.silent,
       wrongNetwork: n['wrong-network'],
@@ -79,9 +106,15 @@ export default class SimnetCommand extends PeersCommand {
     const summary: SimnetSummary = {
       network: flags.net,
       seeds,
-      reachable: simnet.truth().length,
+      // What a crawl with the Bitcoin adapter's default ask-for-peers timeout can find (old Core's trickled answers may come later).
+      reachable: simnet.truth({ askPeersMs: BITCOIN_DEFAULTS.timeouts.askPeersMs }).length,
       nodes: {
         honest: n.nodes,
+        oldCore: n['old-core'],
+        small: n.small,
+        mute: n.mute,
+        bcoin: n.bcoin,
+        slow: n.slow,
         refused: n.refused,
         silent: n.silent,
         wrongNetwork: n['wrong-network'],

@@ -219,6 +219,12 @@ export function adapterCompliance (adapter: Adapter): void {
           assert.ok(typeof result.connectMs === 'number' && result.connectMs >= 0)
           const learned = result.learned.map((l) => adapter.key(l.endpoint)).sort()
           assert.deepEqual(learned, knows.map((k) => adapter.key(k)).sort())
+          // An honest peer's answer is recognised as the answer (not waited out as gossip, #10).
+          assert.equal(result.gotAddressAnswer, true, 'the honest peer\'s answer was not recognised')
+          assert.ok(result.answer !== undefined, 'gotAddressAnswer without `answer`')
+          // Some protocols answer in rounds (AVAX's PeerList): the first answer may hold only part of what the peer knows.
+          assert.ok(result.answer.entries >= 1 && result.answer.entries <= knows.length, `answer of ${result.answer.entries} entries, the peer knows ${knows.length}`)
+          assert.ok(Number.isInteger(result.answer.afterMs) && result.answer.afterMs >= 0 && result.answer.afterMs < TIMEOUTS.askPeersMs)
           // The engine deduplicates by a supplied key without recomputing it: it must be the adapter's key.
           for (const l of result.learned) {
             if (l.key !== undefined) assert.equal(l.key, adapter.key(l.endpoint), 'a learned address carries a key other than adapter.key(endpoint)')
@@ -242,6 +248,7 @@ export function adapterCompliance (adapter: Adapter): void {
         assert.equal(result.ok, true, `${result.reason}: ${result.detail}`)
         // The peer knows 5: exactly 2 are kept (an adapter may stop asking once it is full).
         assert.equal(result.learned.length, 2, `kept ${result.learned.length} addresses`)
+        assert.equal(result.gotAddressAnswer, true)
         assert.ok(result.addressesReceived > 2, `counted only ${result.addressesReceived} addresses: the cap was not exercised`)
         await assertSocketClosed(relay)
       })

@@ -21,7 +21,7 @@ export const HOSTILE_KINDS = [
   'verack-before-version', // verack first, then version and verack
   'huge-user-agent', // version whose user agent length is 2^64-1
   'lying-addr-count', // handshake, then addr messages whose counts exceed their entries
-  'addr-flood', // version, hundreds of full addr messages, verack, then a gossip-sized flood and a full answer
+  'addr-flood', // version, hundreds of full addr messages, verack, then thousands of lone self-announcements (a new port each) and a full answer
   'bad-addrv2', // handshake, then addrv2 with oversized lengths and unknown network ids
   'garbage', // random bytes
   'reset-mid-message', // half a version, then a TCP reset
@@ -31,8 +31,6 @@ export const HOSTILE_KINDS = [
 ] as const
 export type HostileKind = typeof HOSTILE_KINDS[number]
 
-/** Entries per message of the addr flood's gossip-sized part (the session waits on through messages of up to 10). */
-export const GOSSIP_SIZE = 10
 
 /**
  * What a crawler that treats peers as Bitcoin Core does should conclude about each kind:
@@ -63,8 +61,12 @@ export interface HostileOptions {
   dripMs?: number
   /** 'addr-flood': full messages sent before verack. Default 300. */
   floodMessages?: number
-  /** 'addr-flood': messages of GOSSIP_SIZE entries sent after getaddr, before the answer. Default 400. */
-  floodGossipMessages?: number
+  /**
+   * 'addr-flood': 1-entry messages sent after getaddr, before the answer, each with the host
+   * the crawler dialed and a new port: the only thing a session waits on through (it takes
+   * them for self-announcements), so the only way to push it to its address cap. Default 3000.
+   */
+  floodSelfMessages?: number
   /** 'addr-flood': first octet of its addresses (public, outside every test's --only-cidr). Default 11. */
   floodFirstOctet?: number
   /** 'bad-advertiser' and 'bad-addrv2': real peers to mention among the junk (asked at getaddr time). */
@@ -325,8 +327,16 @@ const BEHAVIOURS: Record<HostileKind, (peer: HostileConnection) => void> = {
     })
     peer.on('getaddr', () => {
       void (async () => {
-        // Messages small enough to pass for gossip, far more entries than a session keeps, then the answer.
-        if (await flood(peer.options.floodGossipMessages ?? 400, GOSSIP_SIZE)) await flood(1, MAX_ADDR_ENTRIES)
+        // Lone self-announcements, far more than a session keeps (ports from 20000 up, never
+        // its own, so a crawl that dials them finds nothing listening), then the answer.
+        const host = unmapIPv4(peer.socket.localAddress ?? peer.node.endpoint.host)
+        let port = 20_000
+        for (let i = 0; i < (peer.options.floodSelfMessages ?? 3000); i++) {
+          if (port === peer.node.endpoint.port) port++
+          peer.stats.hostileWrites++
+          if (!await peer.writeDrained(encodeFrame(peer.magic, { command: 'addr', addresses: [addrEntry(unixNow(), host, port++)] }))) return
+        }
+        await flood(1, MAX_ADDR_ENTRIES)
       })()
     })
   },

@@ -1,5 +1,5 @@
 // The Bitcoin v1 wire codec: framing, the messages a crawler speaks, and their primitives.
-export { Reader, Writer, MAX_COMPACT_SIZE } from './codec.js'
+export { CountLimitError, Reader, Writer, MAX_COMPACT_SIZE } from './codec.js'
 export {
   type ServiceAddress, type NetAddress, BIP155, ADDR_V1_TYPES,
   formatIPv4, formatIPv6, parseIPv4, parseIPv6, formatLegacyIp, legacyIpBytes,
