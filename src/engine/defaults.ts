@@ -11,7 +11,7 @@ import type { FailureReason, SessionLimits } from '../contract.js'
  * export, DNS and Node itself.
  */
 export const FD_RESERVE = 256
-/** …and at most this many sessions, whatever the limit: ~10 KB of buffers each keeps 16k sessions near 160 MB. */
+/** …and at most this many sessions, whatever the limit, so memory stays bounded (the bench's mainnet-sized scenario measures it). */
 export const AUTO_CONCURRENCY_MAX = 16_384
 /** When /proc/self/limits cannot be read (not Linux): Node has raised the soft limit, but to what is unknown. */
 export const FALLBACK_CONCURRENCY = 1000
