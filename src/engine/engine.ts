@@ -122,6 +122,8 @@ export interface CrawlSummary {
   fdBackpressure: number
   /** Sessions at once at the end (lowered on EMFILE). */
   concurrency: number
+  /** Time new dials were held back because the event loop lagged (docs/design.md §1.5). */
+  lagBackoffMs: number
   /** From the process's start to the handshake of the last peer that ended up reachable; null when none did. */
   mappedAfterMs: number | null
   elapsedMs: number
@@ -208,6 +210,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private dueTimer: NodeJS.Timeout | undefined
   private dueTimerAt = Infinity
   private lagTimer: NodeJS.Timeout | undefined
+  private lagBackoffMs = 0
   private durationTimer: NodeJS.Timeout | undefined
   private graceTimer: NodeJS.Timeout | undefined
   private settle: { resolve: (s: CrawlSummary) => void, reject: (e: unknown) => void } | undefined
@@ -422,7 +425,14 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private pump (): void {
     if (!this.stopping && this.o.lag !== undefined && this.o.lag.lagMs > LAG_BACKOFF_MS && this.queuedTotal() > 0) {
       // Our own lag must not time out honest peers: fewer sessions until the loop keeps up.
-      this.lagTimer ??= setTimeout(() => { this.lagTimer = undefined; this.pump() }, LAG_RECHECK_MS)
+      if (this.lagTimer === undefined) {
+        const since = Date.now()
+        this.lagTimer = setTimeout(() => {
+          this.lagTimer = undefined
+          this.lagBackoffMs += Date.now() - since
+          this.pump()
+        }, LAG_RECHECK_MS)
+      }
     } else {
       let progressed = true
       while (!this.stopping && this.inFlight < this.cap && progressed && this.startedThisTurn < DIAL_BATCH) {
@@ -689,6 +699,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       retriesDropped: this.retriesDropped,
       fdBackpressure: this.fdBackpressure,
       concurrency: this.cap,
+      lagBackoffMs: this.lagBackoffMs,
       mappedAfterMs: lastReachedAt === 0 ? null : Math.max(0, Math.round(lastReachedAt - this.originMs)),
       elapsedMs,
       sessionsPerSecond: elapsedMs > 0 ? Math.round(this.sessions / (elapsedMs / 1000) * 100) / 100 : 0,

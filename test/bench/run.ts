@@ -170,7 +170,7 @@ function crawlRows (scenario: CrawlScenario, f: CrawlFigures, targetsApply: bool
     { figure: 'mapped after', value: f.mappedAfterMs === null ? 'no reachable peer' : `${formatMs(f.mappedAfterMs)} (process start to the last reachable peer's handshake)` },
     { figure: 'mapping bound', value: `${formatMs(b.mappingBoundMs)} (depth ${b.discoveryDepth}; shortest answer paths over the nodes' round trips and delays)` },
     { figure: 'mapped after / mapping bound', value: ratio(f.mappedAfterMs, b.mappingBoundMs) },
-    { figure: 'exit (wall time)', value: `${formatMs(f.wallMs)} (engine ${formatMs(f.engineElapsedMs)}, ${f.sessions} sessions, ${f.concurrency} at once)` },
+    { figure: 'exit (wall time)', value: `${formatMs(f.wallMs)} (engine ${formatMs(f.engineElapsedMs)}, ${f.sessions} sessions, ${f.concurrency} at once, dials held back ${formatMs(f.summary.lagBackoffMs)} for event-loop lag)` },
     { figure: 'exit bound', value: `${formatMs(b.exitBoundMs)} (set by a ${b.exitBoundBy} address; timeouts assumed: connect ${t.connectMs} ms, handshake ${t.handshakeMs} ms, ask ${t.askPeersMs} ms)` },
     { figure: 'wall / exit bound', value: ratio(f.wallMs, b.exitBoundMs) },
     {

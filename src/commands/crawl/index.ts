@@ -284,7 +284,7 @@ function humanSummary (r: CrawlResult): string {
     `  skipped    ${sum(r.skipped)}${byReason(r.skipped)}`,
     `  discovered ${r.discovered} (${r.new} new)${r.untried > 0 ? `, ${r.untried} never tried` : ''}${r.evicted > 0 ? `, ${r.evicted} evicted` : ''}${r.overflow > 0 ? `, ${r.overflow} dropped over --max-endpoints` : ''}`,
     `  mapped     ${r.mappedAfterMs === null ? 'no reachable peer' : `after ${(r.mappedAfterMs / 1000).toFixed(1)} s (the last reachable peer's handshake, from process start)`}`,
-    `  sessions   ${r.sessions} at most ${r.concurrency} at once${r.retriesDropped > 0 ? `, ${r.retriesDropped} retries dropped at the end` : ''}${r.fdBackpressure > 0 ? `, ${r.fdBackpressure} put back at the open-file limit` : ''}`,
+    `  sessions   ${r.sessions} at most ${r.concurrency} at once${r.retriesDropped > 0 ? `, ${r.retriesDropped} retries dropped at the end` : ''}${r.fdBackpressure > 0 ? `, ${r.fdBackpressure} put back at the open-file limit` : ''}${r.lagBackoffMs > 0 ? `, dials held back ${(r.lagBackoffMs / 1000).toFixed(1)} s while the event loop lagged` : ''}`,
     `  store      ${r.store}`,
     ...(r.export !== null ? [`  export     ${r.export}`] : []),
     ''
