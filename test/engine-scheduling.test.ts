@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Adapter, AddressType, Dial, Endpoint, FailureReason, LearnedAddress, Network, SessionOptions, SessionResult } from '../src/contract.js'
-import { LAG_RECHECK_MS } from '../src/engine/defaults.js'
+import { LAG_MIN_IN_FLIGHT, LAG_RECHECK_MS } from '../src/engine/defaults.js'
 import { CrawlEngine, type CrawlSummary, type DiscoveredEvent, type EngineOptions } from '../src/engine/engine.js'
 import { OVERLAY_FLOORS, parseLaneFlags, resolveLanes } from '../src/engine/lanes.js'
 import { chooseConcurrency, openFileLimit } from '../src/engine/limits.js'
@@ -233,18 +233,32 @@ test('EMFILE is back-pressure: the session is put back, not counted, and concurr
   assert.match(notices[0], /EMFILE/)
 })
 
-test('no new dials while the event loop lags', async () => {
-  const net = new FakeNet({ '8.0.0.1:1000': {} })
+test('no new dials while the event loop lags, beyond a floor that keeps the crawl going', async () => {
+  const others = Array.from({ length: LAG_MIN_IN_FLIGHT + 20 }, (_, i) => `8.0.${i >> 8}.${(i & 255) + 1}:1000`)
+  const scripts: Record<string, Script> = {}
+  for (const k of others) scripts[k] = { hang: true }
+  const net = new FakeNet(scripts)
   const lag = { lagMs: 500 }
-  const e = engine(net, { lag })
-  const run = e.run([ep('8.0.0.1:1000')])
-  // A negative check: several back-off periods pass without a dial.
+  const e = engine(net, { lag, graceMs: 0 })
+  const run = e.run(others.map(ep))
+  // A negative check: several back-off periods pass without a dial beyond the floor.
   await sleep(LAG_RECHECK_MS * 4)
-  assert.deepEqual(net.started, [])
+  assert.equal(net.started.length, LAG_MIN_IN_FLIGHT, 'the floor runs, nothing more')
   lag.lagMs = 0
+  await waitUntil(() => net.started.length === others.length)
+  e.stop('stop', 0)
   const summary = await run
-  assert.equal(summary.reachable, 1)
+  assert.ok(summary.lagBackoffMs >= LAG_RECHECK_MS, `held back ${summary.lagBackoffMs} ms`)
 })
+
+/** Polls `condition` until true; fails after a generous deadline. */
+async function waitUntil (condition: () => boolean, deadlineMs = 10_000): Promise<void> {
+  const end = Date.now() + deadlineMs
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await sleep(5)
+  }
+}
 
 test('mappedAfterMs: from the origin to the handshake of the last peer that ended up reachable', async () => {
   const net = new FakeNet({ '9.0.0.1:1000': { knows: ['9.0.0.2:1000', '9.0.0.3:1000'] }, '9.0.0.2:1000': { delayMs: 30 }, '9.0.0.3:1000': { failAlways: 'refused', delayMs: 60 } })
@@ -273,7 +287,7 @@ test('at --max-endpoints the least promising never-reached endpoints make room f
         // Later: the frontier (5) is full of the seed and four refused endpoints.
         { afterMs: 80, addresses: [...fresh.map((k) => ({ endpoint: ep(k), time: now })), '11.0.0.30:1000'] }
       ],
-      delayMs: 120
+      hang: true
     },
     '11.0.0.20:1000': {},
     '11.0.0.21:1000': {}
@@ -293,7 +307,7 @@ test('at --max-endpoints the least promising never-reached endpoints make room f
   assert.equal(summary.evicted, 3, 'two for the fresh ones, one for the stale newcomer (a refused endpoint is less promising than an untried one)')
   assert.deepEqual(overflowed, [])
   assert.equal(summary.discovered, 5)
-  assert.equal(summary.reachable, 2, 'the fresh ones (the seed was still running when stopped)')
+  assert.equal(summary.reachable, 2, 'the fresh ones (the seed hangs until stopped)')
   assert.equal(summary.untried, 1, 'the seed: its only session was cancelled by the stop')
   assertConsistent(summary)
 })

@@ -62,6 +62,8 @@ export const DIAL_BATCH = 256
 
 /** No new dials while the event loop lags more than this (docs/design.md §1.5): our own lag must not time out honest peers. */
 export const LAG_BACKOFF_MS = 100
+/** …unless fewer sessions than this are open: other processes can make the loop lag too, and the crawl must still progress. */
+export const LAG_MIN_IN_FLIGHT = 64
 /** While backing off, look again this often. */
 export const LAG_RECHECK_MS = 50
 

@@ -15,7 +15,7 @@ import { SKIP_REASONS, type AddressPolicy, type SkipReason } from '../net/policy
 import {
   DEFAULT_GRACE_MS, DEFAULT_LIMITS, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS, DEFAULT_RETRY_MS,
   DEFAULT_REVISIT_MS, EVICTION_SAMPLE, FRESH_ADVERTISEMENT_S, FRESH_ADVERTISERS, FUTURE_PENALTY_S, FUTURE_SLACK_S,
-  DIAL_BATCH, LAG_BACKOFF_MS, LAG_RECHECK_MS, SESSION_SLACK_MS, TRANSIENT_FAILURES
+  DIAL_BATCH, LAG_BACKOFF_MS, LAG_MIN_IN_FLIGHT, LAG_RECHECK_MS, SESSION_SLACK_MS, TRANSIENT_FAILURES
 } from './defaults.js'
 import {
   DueHeap, FLAG_REACHED, FLAG_SEED, Frontier, IndexQueue, IN_FLIGHT, QUEUED, REACHABLE, SETTLED, SKIPPED, TIERS,
@@ -423,31 +423,31 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
 
   /** Start sessions while there are slots and queued endpoints; finish when nothing is left. */
   private pump (): void {
-    if (!this.stopping && this.o.lag !== undefined && this.o.lag.lagMs > LAG_BACKOFF_MS && this.queuedTotal() > 0) {
-      // Our own lag must not time out honest peers: fewer sessions until the loop keeps up.
-      if (this.lagTimer === undefined) {
-        const since = Date.now()
-        this.lagTimer = setTimeout(() => {
-          this.lagTimer = undefined
-          this.lagBackoffMs += Date.now() - since
-          this.pump()
-        }, LAG_RECHECK_MS)
+    // While the event loop lags, only a floor of sessions runs: our own lag must not time out
+    // honest peers, and a lag we do not cause (a machine busy with other work) must not stall the crawl.
+    const lagging = this.o.lag !== undefined && this.o.lag.lagMs > LAG_BACKOFF_MS
+    const cap = lagging ? Math.min(this.cap, LAG_MIN_IN_FLIGHT) : this.cap
+    let progressed = true
+    while (!this.stopping && this.inFlight < cap && progressed && this.startedThisTurn < DIAL_BATCH) {
+      progressed = false
+      // Round robin over lanes: each lane within its own cap, all within the global one.
+      for (let k = 0; k < this.lanes.length && this.inFlight < cap && this.startedThisTurn < DIAL_BATCH; k++) {
+        const lane = this.lanes[(this.nextLane + k) % this.lanes.length]
+        if (lane.inFlight >= lane.cap || lane.queued === 0) continue
+        const i = this.take(lane)
+        if (i < 0) continue
+        this.startSession(i, lane)
+        progressed = true
       }
-    } else {
-      let progressed = true
-      while (!this.stopping && this.inFlight < this.cap && progressed && this.startedThisTurn < DIAL_BATCH) {
-        progressed = false
-        // Round robin over lanes: each lane within its own cap, all within the global one.
-        for (let k = 0; k < this.lanes.length && this.inFlight < this.cap && this.startedThisTurn < DIAL_BATCH; k++) {
-          const lane = this.lanes[(this.nextLane + k) % this.lanes.length]
-          if (lane.inFlight >= lane.cap || lane.queued === 0) continue
-          const i = this.take(lane)
-          if (i < 0) continue
-          this.startSession(i, lane)
-          progressed = true
-        }
-        this.nextLane = (this.nextLane + 1) % this.lanes.length
-      }
+      this.nextLane = (this.nextLane + 1) % this.lanes.length
+    }
+    if (lagging && !this.stopping && this.lagTimer === undefined && this.inFlight >= cap && this.inFlight < this.cap && this.queuedTotal() > 0) {
+      const since = Date.now()
+      this.lagTimer = setTimeout(() => {
+        this.lagTimer = undefined
+        this.lagBackoffMs += Date.now() - since
+        this.pump()
+      }, LAG_RECHECK_MS)
     }
     this.maybeFinish()
   }
