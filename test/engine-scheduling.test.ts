@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Adapter, AddressType, Dial, Endpoint, FailureReason, LearnedAddress, Network, SessionOptions, SessionResult } from '../src/contract.js'
-import { LAG_MIN_IN_FLIGHT, LAG_RECHECK_MS } from '../src/engine/defaults.js'
+import { DIAL_BATCH, LAG_DIALS, LAG_RECHECK_MS } from '../src/engine/defaults.js'
 import { CrawlEngine, type CrawlSummary, type DiscoveredEvent, type EngineOptions } from '../src/engine/engine.js'
 import { OVERLAY_FLOORS, parseLaneFlags, resolveLanes } from '../src/engine/lanes.js'
 import { chooseConcurrency, openFileLimit } from '../src/engine/limits.js'
@@ -233,22 +233,28 @@ test('EMFILE is back-pressure: the session is put back, not counted, and concurr
   assert.match(notices[0], /EMFILE/)
 })
 
-test('no new dials while the event loop lags, beyond a floor that keeps the crawl going', async () => {
-  const others = Array.from({ length: LAG_MIN_IN_FLIGHT + 20 }, (_, i) => `8.0.${i >> 8}.${(i & 255) + 1}:1000`)
+test('while the event loop lags, new dials are throttled, never stopped', async () => {
+  const others = Array.from({ length: 2 * LAG_DIALS + 20 }, (_, i) => `8.${i >> 8}.${i & 255}.1:1000`)
   const scripts: Record<string, Script> = {}
   for (const k of others) scripts[k] = { hang: true }
   const net = new FakeNet(scripts)
   const lag = { lagMs: 500 }
-  const e = engine(net, { lag, graceMs: 0 })
+  const e = engine(net, { lag, graceMs: 0, concurrency: 10_000 })
   const run = e.run(others.map(ep))
-  // A negative check: several back-off periods pass without a dial beyond the floor.
-  await sleep(LAG_RECHECK_MS * 4)
-  assert.equal(net.started.length, LAG_MIN_IN_FLIGHT, 'the floor runs, nothing more')
-  lag.lagMs = 0
+  assert.equal(net.started.length, LAG_DIALS, 'one period\'s budget at once, not everything')
+  // Still lagging: the rest start, a budget per period.
   await waitUntil(() => net.started.length === others.length)
   e.stop('stop', 0)
   const summary = await run
-  assert.ok(summary.lagBackoffMs >= LAG_RECHECK_MS, `held back ${summary.lagBackoffMs} ms`)
+  assert.ok(summary.lagBackoffMs >= 2 * LAG_RECHECK_MS, `throttled ${summary.lagBackoffMs} ms`)
+
+  // Without lag: everything at once (within the per-turn pacing).
+  const quick = new FakeNet(scripts)
+  const e2 = engine(quick, { lag: { lagMs: 0 }, graceMs: 0, concurrency: 10_000 })
+  const run2 = e2.run(others.map(ep))
+  assert.equal(quick.started.length, Math.min(others.length, DIAL_BATCH))
+  e2.stop('stop', 0)
+  assert.equal((await run2).lagBackoffMs, 0)
 })
 
 /** Polls `condition` until true; fails after a generous deadline. */

@@ -15,7 +15,7 @@ import { SKIP_REASONS, type AddressPolicy, type SkipReason } from '../net/policy
 import {
   DEFAULT_GRACE_MS, DEFAULT_LIMITS, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS, DEFAULT_RETRY_MS,
   DEFAULT_REVISIT_MS, EVICTION_SAMPLE, FRESH_ADVERTISEMENT_S, FRESH_ADVERTISERS, FUTURE_PENALTY_S, FUTURE_SLACK_S,
-  DIAL_BATCH, LAG_BACKOFF_MS, LAG_MIN_IN_FLIGHT, LAG_RECHECK_MS, SESSION_SLACK_MS, TRANSIENT_FAILURES
+  DIAL_BATCH, LAG_BACKOFF_MS, LAG_DIALS, LAG_RECHECK_MS, SESSION_SLACK_MS, TRANSIENT_FAILURES
 } from './defaults.js'
 import {
   DueHeap, FLAG_REACHED, FLAG_SEED, Frontier, IndexQueue, IN_FLIGHT, QUEUED, REACHABLE, SETTLED, SKIPPED, TIERS,
@@ -122,7 +122,7 @@ export interface CrawlSummary {
   fdBackpressure: number
   /** Sessions at once at the end (lowered on EMFILE). */
   concurrency: number
-  /** Time new dials were held back because the event loop lagged (docs/design.md §1.5). */
+  /** Time new dials were throttled because the event loop lagged (docs/design.md §1.5). */
   lagBackoffMs: number
   /** From the process's start to the handshake of the last peer that ended up reachable; null when none did. */
   mappedAfterMs: number | null
@@ -211,6 +211,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private dueTimerAt = Infinity
   private lagTimer: NodeJS.Timeout | undefined
   private lagBackoffMs = 0
+  /** Sessions that may still start in this lag period (LAG_DIALS when the loop keeps up). */
+  private lagBudget = LAG_DIALS
   private durationTimer: NodeJS.Timeout | undefined
   private graceTimer: NodeJS.Timeout | undefined
   private settle: { resolve: (s: CrawlSummary) => void, reject: (e: unknown) => void } | undefined
@@ -423,29 +425,32 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
 
   /** Start sessions while there are slots and queued endpoints; finish when nothing is left. */
   private pump (): void {
-    // While the event loop lags, only a floor of sessions runs: our own lag must not time out
-    // honest peers, and a lag we do not cause (a machine busy with other work) must not stall the crawl.
+    // While the event loop lags, new sessions are throttled to LAG_DIALS per LAG_RECHECK_MS: our
+    // own lag must not time out honest peers. A throttle, not a stop: sessions waiting on a
+    // black-holed SYN cost no CPU, and a lag other processes cause must not stall the crawl.
     const lagging = this.o.lag !== undefined && this.o.lag.lagMs > LAG_BACKOFF_MS
-    const cap = lagging ? Math.min(this.cap, LAG_MIN_IN_FLIGHT) : this.cap
+    if (!lagging) this.lagBudget = LAG_DIALS
     let progressed = true
-    while (!this.stopping && this.inFlight < cap && progressed && this.startedThisTurn < DIAL_BATCH) {
+    while (!this.stopping && this.inFlight < this.cap && progressed && this.startedThisTurn < DIAL_BATCH && this.lagBudget > 0) {
       progressed = false
       // Round robin over lanes: each lane within its own cap, all within the global one.
-      for (let k = 0; k < this.lanes.length && this.inFlight < cap && this.startedThisTurn < DIAL_BATCH; k++) {
+      for (let k = 0; k < this.lanes.length && this.inFlight < this.cap && this.startedThisTurn < DIAL_BATCH && this.lagBudget > 0; k++) {
         const lane = this.lanes[(this.nextLane + k) % this.lanes.length]
         if (lane.inFlight >= lane.cap || lane.queued === 0) continue
         const i = this.take(lane)
         if (i < 0) continue
+        if (lagging) this.lagBudget--
         this.startSession(i, lane)
         progressed = true
       }
       this.nextLane = (this.nextLane + 1) % this.lanes.length
     }
-    if (lagging && !this.stopping && this.lagTimer === undefined && this.inFlight >= cap && this.inFlight < this.cap && this.queuedTotal() > 0) {
+    if (lagging && this.lagBudget === 0 && !this.stopping && this.lagTimer === undefined && this.queuedTotal() > 0) {
       const since = Date.now()
       this.lagTimer = setTimeout(() => {
         this.lagTimer = undefined
         this.lagBackoffMs += Date.now() - since
+        this.lagBudget = LAG_DIALS
         this.pump()
       }, LAG_RECHECK_MS)
     }
