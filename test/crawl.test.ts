@@ -74,7 +74,9 @@ test('bad flags: one line on stderr, exit 2, nothing dialed', async () => {
     [['--connect-timeout', '1e3'], /--connect-timeout '1e3' is not valid/],
     // Longer than a Node timer can wait: it would fire after 1 ms.
     [['--duration', '3000000'], /--duration '3000000' is not valid: expected a number 0\.001-2147483/],
-    [['--getaddr-timeout', '3000000000'], /--getaddr-timeout '3000000000' is not valid/],
+    // --getaddr-timeout is an alias of --ask-peers-timeout: the error names the flag.
+    [['--getaddr-timeout', '3000000000'], /--ask-peers-timeout '3000000000' is not valid/],
+    [['--lane', 'tor:concurrency=3'], /--lane tor:concurrency=3: expected LANE:KEY=VALUE/],
     [['--allow-cidr', '10.0.0.0/33'], /--allow-cidr '10\.0\.0\.0\/33' has an invalid prefix length/],
     [['--seed', '127.1.0.1:18444'], /--seed 127\.1\.0\.1:18444 is non-routable \(127\.0\.0\.0\/8, loopback\): pass --allow-cidr 127\.0\.0\.0\/8/],
     [['--net', 'nope'], /unknown network 'nope' for bitcoin/]

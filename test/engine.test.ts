@@ -174,8 +174,11 @@ test('endpoints are deduplicated by adapter.key', async () => {
 
 test('retries are bounded, only for transient failures, with growing backoff', async () => {
   const net = new FakeNet({
-    '3.0.0.1:1000': { knows: ['3.0.0.2:1000', '3.0.0.3:1000', '3.0.0.4:1000', '3.0.0.5:1000', '3.0.0.6:1000'] },
-    '3.0.0.2:1000': { failAlways: 'handshake-timeout' },
+    // 3.0.0.7 answers slowly: the retries run while it is still in flight (a retry never extends a finite crawl).
+    '3.0.0.1:1000': { knows: ['3.0.0.2:1000', '3.0.0.3:1000', '3.0.0.4:1000', '3.0.0.5:1000', '3.0.0.6:1000', '3.0.0.7:1000', '3.0.0.8:1000'] },
+    '3.0.0.7:1000': { knows: [], delayMs: 2000 },
+    '3.0.0.8:1000': { failAlways: 'handshake-timeout' },
+    '3.0.0.2:1000': { failAlways: 'closed' },
     '3.0.0.6:1000': { failAlways: 'connect-timeout' },
     '3.0.0.3:1000': { failAlways: 'refused' },
     '3.0.0.4:1000': { fail: ['reset'], knows: [] },
@@ -185,7 +188,8 @@ test('retries are bounded, only for transient failures, with growing backoff', a
   const e = engine(net, { retries: 2, retryBackoffMs: 20 })
   e.on('session-end', ({ result, retryInMs }) => ends.push({ key: formatEndpoint(result.endpoint), retryInMs }))
   const summary = await e.run([ep('3.0.0.1:1000')])
-  assert.equal(net.count('3.0.0.2:1000'), 3, 'handshake-timeout: first try + 2 retries')
+  assert.equal(net.count('3.0.0.2:1000'), 3, 'closed: first try + 2 retries')
+  assert.equal(net.count('3.0.0.8:1000'), 1, 'handshake-timeout is not retried: a silent peer stays silent')
   assert.equal(net.count('3.0.0.6:1000'), 1, 'connect-timeout is not retried: most such addresses are dead')
   assert.equal(net.count('3.0.0.3:1000'), 1, 'refused is not retried')
   assert.equal(net.count('3.0.0.4:1000'), 2, 'reset once, then success')
@@ -194,10 +198,11 @@ test('retries are bounded, only for transient failures, with growing backoff', a
   const times = net.sessions.get('3.0.0.2:1000') ?? []
   assert.ok(times[1].start - (times[0].end ?? 0) >= 19, 'first retry waits the backoff')
   assert.ok(times[2].start - (times[1].end ?? 0) >= 39, 'second retry waits twice as long')
-  assert.equal(summary.tried, 6)
-  assert.equal(summary.reachable, 2)
-  assert.deepEqual(summary.failed, { 'handshake-timeout': 1, 'connect-timeout': 1, refused: 1, 'wrong-network': 1 })
-  assert.equal(summary.sessions, 9)
+  assert.equal(summary.tried, 8)
+  assert.equal(summary.reachable, 3)
+  assert.deepEqual(summary.failed, { closed: 1, 'handshake-timeout': 1, 'connect-timeout': 1, refused: 1, 'wrong-network': 1 })
+  assert.equal(summary.sessions, 11)
+  assert.equal(summary.retriesDropped, 0)
   assertConsistent(summary)
 })
 

@@ -7,7 +7,7 @@ import { uptimeWindowsOf } from '../export/export.js'
 import type { PeerRecord } from '../store/types.js'
 
 /** Reasons of `peers check`: the contract's failure reasons, the policy's, and the name lookup's. */
-export type CheckReason = FailureReason | 'non-routable' | 'denied' | 'outside-only' | 'not-dialable-type' | 'name-not-resolved'
+export type CheckReason = FailureReason | 'non-routable' | 'denied' | 'outside-only' | 'not-dialable-type' | 'no-route' | 'name-not-resolved'
 
 export interface CheckStep extends DiagnosisStep {
   /** ms from the start of the check to the end of this step. */
@@ -69,6 +69,10 @@ export function genericCause (reason: CheckReason, endpoint: Endpoint, timeouts:
     case 'non-routable': case 'denied': case 'outside-only': case 'not-dialable-type': return {
       cause: 'the address policy does not allow dialing this address',
       advice: 'see the policy step for the flag that permits it'
+    }
+    case 'no-route': return {
+      cause: 'nothing is configured to reach this address type (onion, I2P and CJDNS need a proxy, a SAM bridge or a route)',
+      advice: 'give --onion-proxy (or --proxy) for .onion, --i2p-sam for .b32.i2p, --cjdns-reachable for fc00::/8'
     }
     case 'cancelled': return { cause: 'the check was stopped', advice: 'run it again' }
     default: return {

@@ -5,7 +5,8 @@ import type { AddressType, Endpoint } from '../contract.js'
 import { formatEndpoint } from './endpoint.js'
 import { CidrSet, ipv4ToNumber, ipv6ToBigInt, NON_ROUTABLE, nonRoutableWhy, parseCidr } from './ip.js'
 
-export const SKIP_REASONS = ['non-routable', 'denied', 'outside-only', 'not-dialable-type'] as const
+// 'no-route': a type the adapter speaks, but nothing here reaches it (no proxy or bridge given); set by the engine.
+export const SKIP_REASONS = ['non-routable', 'denied', 'outside-only', 'not-dialable-type', 'no-route'] as const
 export type SkipReason = typeof SKIP_REASONS[number]
 export type Classification = { dial: true } | { dial: false, reason: SkipReason }
 
@@ -68,6 +69,8 @@ export class AddressPolicy {
   explain (endpoint: Endpoint, reason: SkipReason, dialableTypes: readonly AddressType[]): string {
     const where = formatEndpoint(endpoint)
     switch (reason) {
+      case 'no-route':
+        return `${where} is an ${endpoint.type} address, and no proxy or bridge to reach it was given`
       case 'not-dialable-type':
         return `${where} is an ${endpoint.type} address, which this adapter cannot dial (it dials ${dialableTypes.join(', ')})`
       case 'denied':

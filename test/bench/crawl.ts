@@ -10,19 +10,19 @@ import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { CrawlResult } from '../../src/commands/crawl/index.js'
-import { DEFAULT_RETRY_BACKOFF_MS } from '../../src/engine/defaults.js'
 import { assertDialAllowed } from '../../src/net/dial-guard.js'
 import { formatEndpoint } from '../../src/net/endpoint.js'
 import { runNode } from './child.js'
 import { openStore } from '../../src/store/store.js'
 import { isReachable } from '../../src/store/types.js'
 import type { ProbeReport } from './crawler-probe.js'
-import { lowerBound, type LowerBound } from './lower-bound.js'
+import type { LowerBound } from './lower-bound.js'
 import type { CrawlScenario } from './scenarios.js'
 import type { SimnetProcessConfig, SimnetReady } from './simnet-process.js'
 
 export interface CrawlSettings {
-  concurrency: number
+  /** Undefined: the CLI's auto. */
+  concurrency?: number
   connectTimeoutMs: number
   handshakeTimeoutMs: number
   getaddrTimeoutMs: number
@@ -36,11 +36,16 @@ export interface CrawlSettings {
 }
 
 export interface CrawlFigures {
+  /** Spawn to exit of the crawler process (its exit). */
   wallMs: number
   /** The crawl's own elapsed time (engine start to end), from its summary. */
   engineElapsedMs: number
-  lowerBound: LowerBound
-  discoveryDepth: number
+  /** Process start to the last reachable peer's handshake, from its summary. */
+  mappedAfterMs: number | null
+  /** The physical bound: from the network alone. */
+  bound: LowerBound
+  /** Sessions at once, from its summary. */
+  concurrency: number
   /** Sessions that completed a handshake. */
   completeSessions: number
   sessions: number
@@ -91,6 +96,10 @@ export async function runCrawlScenario (scenario: CrawlScenario, settings: Crawl
   try {
     const simnetConfig: SimnetProcessConfig = {
       nodes: scenario.nodes,
+      slow: scenario.slow,
+      latencyMs: scenario.latencyMs,
+      knownPerNode: scenario.knownPerNode,
+      timeouts: { connectMs: settings.connectTimeoutMs, handshakeMs: settings.handshakeTimeoutMs, askPeersMs: settings.getaddrTimeoutMs },
       refused: scenario.refused,
       silent: scenario.silent,
       wrongNetwork: scenario.wrongNetwork,
@@ -110,19 +119,9 @@ export async function runCrawlScenario (scenario: CrawlScenario, settings: Crawl
       return {
         wallMs: crawl.wallMs,
         engineElapsedMs: crawl.summary.elapsedMs,
-        lowerBound: lowerBound({
-          population: { reachable: truth.size, refused: scenario.refused, connectTimeouts, silent: scenario.silent, wrongNetwork: scenario.wrongNetwork },
-          concurrency: settings.concurrency,
-          connectTimeoutMs: settings.connectTimeoutMs,
-          handshakeTimeoutMs: settings.handshakeTimeoutMs,
-          getaddrTimeoutMs: settings.getaddrTimeoutMs,
-          retries: settings.retries,
-          // Not a CLI flag: the crawl runs with the engine's.
-          retryBackoffMs: DEFAULT_RETRY_BACKOFF_MS,
-          getaddrDelayMeanMs: scenario.getaddrDelayMeanMs,
-          discoveryDepth: simnet.ready.discoveryDepth
-        }),
-        discoveryDepth: simnet.ready.discoveryDepth,
+        mappedAfterMs: crawl.summary.mappedAfterMs,
+        bound: simnet.ready.bound,
+        concurrency: crawl.summary.concurrency,
         completeSessions: crawl.summary.reachable,
         sessions: crawl.summary.sessions,
         cpuMs: crawl.probe.cpuMs,
@@ -191,7 +190,7 @@ async function runCli (seeds: readonly string[], storePath: string, work: string
     ...seeds.flatMap((s) => ['--seed', s]),
     '--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8',
     '--db', storePath, '--out', work, '--no-export', '--json', '--quiet',
-    '--concurrency', String(settings.concurrency),
+    ...(settings.concurrency !== undefined ? ['--concurrency', String(settings.concurrency)] : []),
     '--connect-timeout', String(settings.connectTimeoutMs),
     '--handshake-timeout', String(settings.handshakeTimeoutMs),
     '--getaddr-timeout', String(settings.getaddrTimeoutMs),

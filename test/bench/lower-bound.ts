@@ -1,101 +1,158 @@
-// The fastest any crawler could finish a scenario, computed from the scenario's counts, the
-// crawl's timeouts and concurrency, and the simulated getaddr delays. docs/bench.md derives
-// each term; test/bench-lower-bound.test.ts checks them against hand-computed values.
-import { TRANSIENT_FAILURES } from '../../src/engine/defaults.js'
+// The physical lower bound of a crawl (docs/bench.md, "The lower bound"): computed from the
+// network alone, independent of the crawler's concurrency and retries. A perfect crawler dials
+// every address the moment it learns it, with unlimited sockets; a peer's addresses are learned
+// when its answer arrives. So the time each address is learned is a shortest path from the
+// seeds, where crossing a reachable node u costs its session up to the answer:
+//   version + verack back after one round trip (plus a slow node's version delay),
+//   the getaddr answer one more round trip later (plus the node's answer delay).
+// Connect costs nothing extra on loopback (the kernel answers the SYN; the simnet's latency
+// is added to the node's replies). Checked by test/bench-lower-bound.test.ts.
+import type { SessionTimeouts } from '../../src/contract.js'
 
-export interface Population {
-  /** Nodes that complete the handshake and answer getaddr. */
-  reachable: number
-  /** Addresses nothing listens on: refused at once, no socket time. */
-  refused: number
-  /** Addresses whose SYN is dropped: each holds a socket for the connect timeout. */
-  connectTimeouts: number
-  /** Nodes that accept and never speak: each holds a socket for the handshake timeout. */
-  silent: number
-  /** Nodes on another network: rejected on their first message, no socket time. */
-  wrongNetwork: number
-}
+export type NodeClass =
+  | 'reachable' // handshakes; answers getaddr when `answers` is given
+  | 'mute' // handshakes, never answers getaddr: a perfect crawler still waits askPeersMs
+  | 'refused' // nothing listens: done at once
+  | 'hole' // the SYN is dropped: connectMs
+  | 'silent' // accepts, never speaks: handshakeMs
+  | 'rejects' // another network, or closes at once: done after one round trip
 
-export interface LowerBoundInput {
-  population: Population
-  concurrency: number
-  connectTimeoutMs: number
-  handshakeTimeoutMs: number
-  getaddrTimeoutMs: number
-  /** Extra sessions after a transient failure (the engine's TRANSIENT_FAILURES decide which timeouts). */
-  retries: number
-  /** Wait before the first retry; each later one waits twice as long (the engine's backoff). */
-  retryBackoffMs: number
-  /** Mean of the exponential delay before a reachable node answers getaddr; 0 = at once. */
-  getaddrDelayMeanMs: number
-  /** Hops from the seeds to the farthest reachable node (1 = the seeds know every node). */
-  discoveryDepth: number
+export interface BoundNode {
+  class: NodeClass
+  /** Round trip, ms (the simnet adds it to every reply). */
+  rttMs: number
+  /** Extra delay before its version (a slow node). */
+  versionDelayMs: number
+  /** Extra delay before its getaddr answer. */
+  answerDelayMs: number
+  /** Indices of the nodes in its getaddr answer (reachable answering nodes only). */
+  answers?: readonly number[]
 }
 
 export interface LowerBound {
-  /** Expected socket time of the whole crawl, summed over sessions. */
-  socketMs: number
-  /** socketMs spread perfectly over the concurrency. */
-  concurrencyBoundMs: number
-  /** discoveryDepth successive getaddr answers, each the expected per-session wait. */
-  depthBoundMs: number
-  /** Expected wait for the slowest of the reachable nodes' answers. */
-  slowestAnswerBoundMs: number
-  /** Every session of one timing-out endpoint, with the backoff between them. */
-  retryChainBoundMs: number
-  /** The largest of the four. */
-  lowerBoundMs: number
+  /** Breadth-first levels from the seeds to the farthest reachable node (seeds are level 1). */
+  discoveryDepth: number
+  /** The last handshake of a reachable node a perfect crawler can have. */
+  mappingBoundMs: number
+  /** The end of the last session a perfect crawler must wait for (the dead address learned last, at the timeouts used). */
+  exitBoundMs: number
+  /** Which class ends the crawl in the exit bound. */
+  exitBoundBy: NodeClass
+  /** The timeouts the exit bound assumed. */
+  timeouts: SessionTimeouts
 }
 
-/** E[min(D, cap)] for D exponential with the given mean: the expected wait for one answer. */
-export function expectedCappedWaitMs (meanMs: number, capMs: number): number {
-  if (meanMs <= 0) return 0
-  return meanMs * (1 - Math.exp(-capMs / meanMs))
-}
-
-/**
- * E[max of n independent min(D, cap)], D exponential with the given mean. With
- * u = 1 - e^(-t/mean), the integral of 1 - F(t)^n over [0, cap] is mean * sum_{k=1..n} U^k / k,
- * U = 1 - e^(-cap/mean); uncapped that is mean * H_n.
- */
-export function expectedSlowestWaitMs (n: number, meanMs: number, capMs: number): number {
-  if (meanMs <= 0 || n <= 0) return 0
-  const u = 1 - Math.exp(-capMs / meanMs)
-  let sum = 0
-  let power = 1
-  for (let k = 1; k <= n; k++) {
-    power *= u
-    sum += power / k
+/** Min-heap of (index, time). */
+class TimeHeap {
+  private readonly items: number[] = []
+  private readonly times: number[] = []
+  get length (): number { return this.items.length }
+  push (i: number, t: number): void {
+    let k = this.items.length
+    this.items.push(i)
+    this.times.push(t)
+    while (k > 0) {
+      const p = (k - 1) >> 1
+      if (this.times[p] <= t) break
+      this.items[k] = this.items[p]
+      this.times[k] = this.times[p]
+      k = p
+    }
+    this.items[k] = i
+    this.times[k] = t
   }
-  return meanMs * sum
+
+  pop (): [number, number] {
+    const top: [number, number] = [this.items[0], this.times[0]]
+    const i = this.items.pop() as number
+    const t = this.times.pop() as number
+    const n = this.items.length
+    if (n > 0) {
+      let k = 0
+      for (;;) {
+        const l = 2 * k + 1
+        if (l >= n) break
+        const c = l + 1 < n && this.times[l + 1] < this.times[l] ? l + 1 : l
+        if (this.times[c] >= t) break
+        this.items[k] = this.items[c]
+        this.times[k] = this.times[c]
+        k = c
+      }
+      this.items[k] = i
+      this.times[k] = t
+    }
+    return top
+  }
 }
 
-export function lowerBound (input: LowerBoundInput): LowerBound {
-  const { population: p } = input
-  const answerWaitMs = expectedCappedWaitMs(input.getaddrDelayMeanMs, input.getaddrTimeoutMs)
-  // Each kind of timeout is tried again only if the engine retries it.
-  const attemptsAfter = (reason: 'connect-timeout' | 'handshake-timeout'): number => TRANSIENT_FAILURES.has(reason) ? 1 + input.retries : 1
-  const connectAttempts = attemptsAfter('connect-timeout')
-  const handshakeAttempts = attemptsAfter('handshake-timeout')
-  const socketMs =
-    p.reachable * answerWaitMs +
-    connectAttempts * p.connectTimeouts * input.connectTimeoutMs +
-    handshakeAttempts * p.silent * input.handshakeTimeoutMs
-  const concurrencyBoundMs = socketMs / input.concurrency
-  const depthBoundMs = input.discoveryDepth * answerWaitMs
-  const slowestAnswerBoundMs = expectedSlowestWaitMs(p.reachable, input.getaddrDelayMeanMs, input.getaddrTimeoutMs)
-  const chainMs = (count: number, attempts: number, timeoutMs: number): number =>
-    count === 0 ? 0 : attempts * timeoutMs + input.retryBackoffMs * (2 ** (attempts - 1) - 1)
-  const retryChainBoundMs = Math.max(
-    chainMs(p.connectTimeouts, connectAttempts, input.connectTimeoutMs),
-    chainMs(p.silent, handshakeAttempts, input.handshakeTimeoutMs)
-  )
-  return {
-    socketMs,
-    concurrencyBoundMs,
-    depthBoundMs,
-    slowestAnswerBoundMs,
-    retryChainBoundMs,
-    lowerBoundMs: Math.max(concurrencyBoundMs, depthBoundMs, slowestAnswerBoundMs, retryChainBoundMs)
+export function lowerBound (nodes: readonly BoundNode[], seeds: readonly number[], timeouts: SessionTimeouts): LowerBound {
+  const learned = new Float64Array(nodes.length).fill(Infinity)
+  const level = new Int32Array(nodes.length)
+  const heap = new TimeHeap()
+  for (const s of seeds) {
+    learned[s] = 0
+    level[s] = 1
+    heap.push(s, 0)
   }
+  // Dijkstra: an answer after askPeersMs is not waited for, so it teaches nothing.
+  while (heap.length > 0) {
+    const [u, t] = heap.pop()
+    if (t > learned[u]) continue
+    const n = nodes[u]
+    if (n.class !== 'reachable' || n.answers === undefined || n.answerDelayMs + n.rttMs >= timeouts.askPeersMs) continue
+    const answeredAt = t + n.rttMs + n.versionDelayMs + n.rttMs + n.answerDelayMs
+    for (const v of n.answers) {
+      if (answeredAt < learned[v]) {
+        learned[v] = answeredAt
+        heap.push(v, answeredAt)
+      }
+    }
+  }
+  // Depth: breadth-first levels over the same answers.
+  let depth = 0
+  let frontier = [...seeds]
+  while (frontier.length > 0) {
+    depth++
+    const next: number[] = []
+    for (const u of frontier) {
+      const n = nodes[u]
+      if (n.class !== 'reachable' || n.answers === undefined || n.answerDelayMs + n.rttMs >= timeouts.askPeersMs) continue
+      for (const v of n.answers) {
+        if (level[v] === 0) {
+          level[v] = depth + 1
+          next.push(v)
+        }
+      }
+    }
+    frontier = next
+  }
+  let mapping = 0
+  let exit = 0
+  let exitBy: NodeClass = 'reachable'
+  for (let i = 0; i < nodes.length; i++) {
+    const t = learned[i]
+    if (t === Infinity) continue
+    const n = nodes[i]
+    const handshake = t + n.rttMs + n.versionDelayMs
+    let end: number
+    switch (n.class) {
+      case 'reachable':
+        mapping = Math.max(mapping, handshake)
+        end = n.answers === undefined ? handshake : handshake + Math.min(n.rttMs + n.answerDelayMs, timeouts.askPeersMs)
+        break
+      case 'mute':
+        mapping = Math.max(mapping, handshake)
+        end = handshake + timeouts.askPeersMs
+        break
+      case 'refused': end = t; break
+      case 'hole': end = t + timeouts.connectMs; break
+      case 'silent': end = t + timeouts.handshakeMs; break
+      case 'rejects': end = t + n.rttMs; break
+    }
+    if (end > exit) {
+      exit = end
+      exitBy = n.class
+    }
+  }
+  return { discoveryDepth: depth, mappingBoundMs: mapping, exitBoundMs: Math.max(exit, mapping), exitBoundBy: exitBy, timeouts }
 }

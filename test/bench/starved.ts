@@ -17,6 +17,9 @@ export const STARVED_SCENARIO: CrawlScenario = {
   connectTimeouts: 0,
   silent: 10,
   wrongNetwork: 10,
+  slow: 0,
+  latencyMs: { min: 0, max: 0 },
+  knownPerNode: 1000,
   getaddrDelayMeanMs: 500
 }
 

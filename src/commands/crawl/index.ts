@@ -8,10 +8,11 @@ import { PeersCommand } from '../../cli/base-command.js'
 import { numberFlags, parseNumberFlags, type NumberSpec } from '../../cli/number-flags.js'
 import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
-import {
-  DEFAULT_CONCURRENCY, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_MS, DEFAULT_REVISIT_MS, DEFAULT_TIMEOUTS
-} from '../../engine/defaults.js'
+import { DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_MS, DEFAULT_REVISIT_MS } from '../../engine/defaults.js'
 import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
+import { LagMonitor } from '../../engine/lag.js'
+import { LANES, parseLaneFlags } from '../../engine/lanes.js'
+import { chooseConcurrency } from '../../engine/limits.js'
 import { exportNetwork } from '../../export/export.js'
 import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
@@ -30,13 +31,22 @@ const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000)
 const MAX_PHASE_MS = 3_600_000
 
 // Parsed after oclif's parse (src/number-flags.ts): a bad number is one line.
+/** Each adapter's default for one phase, for --help (the engine takes them from Adapter.defaults). */
+function adapterDefault (phase: 'connectMs' | 'handshakeMs' | 'askPeersMs'): string {
+  return adapters.map((a) => `${a.name} ${a.defaults.timeouts[phase]}`).join(', ')
+}
+
+/** Flags that would dial a type the crawl skipped for 'no-route' (docs/design.md §3). */
+const ROUTE_FLAGS: Record<string, string> = { onion: '--onion-proxy (or --proxy)', i2p: '--i2p-sam', cjdns: '--cjdns-reachable' }
+
+const CONCURRENCY_SPEC = { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true } satisfies NumberSpec
+
 const NUMBER_FLAGS = {
-  concurrency: { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true, default: DEFAULT_CONCURRENCY },
-  'connect-timeout': { summary: 'TCP connect timeout, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.connectMs },
-  'handshake-timeout': { summary: 'Handshake timeout after connect, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.handshakeMs },
-  'getaddr-timeout': { summary: 'How long to wait for the address answer after the handshake, ms.', min: 1, max: MAX_PHASE_MS, integer: true, default: DEFAULT_TIMEOUTS.askPeersMs },
-  retries: { summary: 'Extra tries after a transient failure (timeout, reset).', min: 0, max: 10, integer: true, default: DEFAULT_RETRIES },
-  'max-endpoints': { summary: 'Endpoints held in memory at most; more are counted and dropped.', min: 1, integer: true, default: DEFAULT_MAX_ENDPOINTS },
+  'connect-timeout': { summary: `Clearnet connect timeout, ms (default: the adapter's: ${adapterDefault('connectMs')}).`, min: 1, max: MAX_PHASE_MS, integer: true },
+  'handshake-timeout': { summary: `Clearnet handshake timeout after connect, ms (default: the adapter's: ${adapterDefault('handshakeMs')}).`, min: 1, max: MAX_PHASE_MS, integer: true },
+  'ask-peers-timeout': { summary: `How long to wait for the address answer after the handshake, ms (alias --getaddr-timeout; default: the adapter's: ${adapterDefault('askPeersMs')}).`, min: 1, max: MAX_PHASE_MS, integer: true },
+  retries: { summary: 'Extra tries after a transient failure (the peer closed or reset); a retry never delays the end of a finite crawl.', min: 0, max: 10, integer: true, default: DEFAULT_RETRIES },
+  'max-endpoints': { summary: 'Endpoints held in memory at most; beyond it the least promising never-reached ones make room, or newcomers are dropped.', min: 1, integer: true, default: DEFAULT_MAX_ENDPOINTS },
   duration: { summary: 'Stop after this many seconds (as Ctrl-C does, but recorded as finished).', min: 0.001, max: MAX_TIMER_S, integer: false },
   'checkpoint-interval': { summary: 'Save the store every this many seconds.', min: 0.1, max: MAX_TIMER_S, integer: false, default: 5 },
   'revisit-interval': { summary: 'With --continuous: visit each reachable peer again after this many seconds.', min: 1, max: MAX_TIMER_S, integer: false, default: DEFAULT_REVISIT_MS / 1000 },
@@ -72,6 +82,7 @@ export default class Crawl extends PeersCommand {
   static override examples = [
     '<%= config.bin %> crawl bitcoin --net signet',
     '<%= config.bin %> crawl bitcoin --net mainnet --concurrency 2000 --duration 600',
+    '<%= config.bin %> crawl bitcoin --net mainnet --connect-timeout 3000 --lane onion:concurrency=128,connect=60000',
     '<%= config.bin %> crawl bitcoin --net testnet4 --continuous --revisit-interval 300',
     '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8',
     '<%= config.bin %> crawl bitcoin --net mainnet --continuous --metrics 127.0.0.1:9464'
@@ -87,7 +98,9 @@ export default class Crawl extends PeersCommand {
     'allow-cidr': Flags.string({ multiple: true, summary: 'Dial this range even though it is non-routable (repeatable), e.g. 127.0.0.0/8 for a simulated network.' }),
     'deny-cidr': Flags.string({ multiple: true, summary: 'Never dial this range (repeatable); wins over --allow-cidr.' }),
     'only-cidr': Flags.string({ multiple: true, summary: 'Dial nothing outside these ranges (repeatable).' }),
-    ...numberFlags(NUMBER_FLAGS),
+    concurrency: Flags.string({ default: 'auto', summary: 'Sessions at once: a number, or auto (from the open-file limit, at most 16384). A number above the limit is lowered with a notice.', helpValue: '<integer>|auto' }),
+    ...withAliases(numberFlags(NUMBER_FLAGS), { 'ask-peers-timeout': ['getaddr-timeout'] }),
+    lane: Flags.string({ multiple: true, summary: `One lane's budget: LANE:KEY=VALUE[,KEY=VALUE…] (repeatable). Lanes ${LANES.join(', ')}; keys concurrency, connect, handshake, ask (ms). E.g. onion:concurrency=128,connect=60000.` }),
     continuous: Flags.boolean({ default: false, summary: 'Keep going: revisit reachable peers and retry failed ones until stopped.' }),
     db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
@@ -100,6 +113,8 @@ export default class Crawl extends PeersCommand {
   async run (): Promise<CrawlResult> {
     const { args, flags } = await this.parse(Crawl)
     const n = parseNumberFlags(NUMBER_FLAGS, flags)
+    const requestedConcurrency = flags.concurrency === 'auto' ? undefined : parseNumberFlags({ concurrency: CONCURRENCY_SPEC }, { concurrency: flags.concurrency }).concurrency
+    const laneOverrides = parseLaneFlags(flags.lane)
     const log = this.makeLogger(flags)
     const adapter = getAdapter(args.adapter)
     const network = getNetwork(adapter, flags.net ?? adapter.defaultNetwork)
@@ -134,12 +149,16 @@ export default class Crawl extends PeersCommand {
 
       const run = store.beginRun(adapter.name, network.id)
       store.startAutoCheckpoint(n['checkpoint-interval'] * 1000)
+      const concurrency = chooseConcurrency(requestedConcurrency)
+      const lag = new LagMonitor()
+      if (concurrency.notice !== undefined) log.warn(concurrency.notice)
       const crawl = new CrawlEngine({
         adapter,
         network,
         policy,
-        concurrency: n.concurrency,
-        timeouts: { connectMs: n['connect-timeout'], handshakeMs: n['handshake-timeout'], askPeersMs: n['getaddr-timeout'] },
+        concurrency: concurrency.concurrency,
+        timeouts: { connectMs: n['connect-timeout'], handshakeMs: n['handshake-timeout'], askPeersMs: n['ask-peers-timeout'] },
+        lanes: laneOverrides,
         retries: n.retries,
         maxEndpoints: n['max-endpoints'],
         durationMs: n.duration === undefined ? undefined : n.duration * 1000,
@@ -147,23 +166,30 @@ export default class Crawl extends PeersCommand {
         revisitMs: n['revisit-interval'] * 1000,
         retryMs: n['retry-interval'] * 1000,
         userAgent: `/peers:${this.config.version}/`,
-        known: new Set(previous.map((r) => adapter.key(r)))
+        known: new Set(previous.map((r) => adapter.key(r))),
+        reachableBefore: new Set(previous.filter(isReachable).map((r) => adapter.key(r))),
+        lag
       })
       engine = crawl
       wireEngine(crawl, store, network, log, n['max-endpoints'])
       metrics?.attach(crawl, store, network, (e) => adapter.key(e))
       if (interrupted) crawl.stop()
-      log.info(`crawling ${adapter.name} ${network.name} from ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${n.concurrency} at once`)
+      const clear = crawl.settings().lanes.clear.timeouts
+      log.info(`crawling ${adapter.name} ${network.name} from ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${concurrency.concurrency} at once${requestedConcurrency === undefined ? ` (auto${concurrency.fdLimit !== undefined ? `, open-file limit ${concurrency.fdLimit}` : ''})` : ''}; timeouts connect ${clear.connectMs} ms, handshake ${clear.handshakeMs} ms, ask for peers ${clear.askPeersMs} ms`)
       const progress = flags.quiet ? undefined : startProgress({ counts: () => crawl.stats(), logger: log })
       let summary: CrawlSummary
+      lag.start()
       try {
         summary = await crawl.run(seeds)
       } finally {
+        lag.stop()
         progress?.stop()
       }
       // A signal from here on (export, final save) did not cut the crawl short: the run record and the result agree.
       const stoppedBySignal = interrupted
       if (stoppedBySignal) log.info('stopped: sessions ended, saving the store')
+      const unrouted = Object.entries(summary.noRoute).map(([type, count]) => `${count} ${type} (${ROUTE_FLAGS[type] ?? 'no flag yet'})`)
+      if (unrouted.length > 0) log.info(`recorded but not dialed, no route: ${unrouted.join(', ')}`)
       finishRun(store, run, summary, stoppedBySignal)
 
       let exported: string | null = null
@@ -244,6 +270,7 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
     }
   })
   let warnedOverflow = false
+  engine.on('notice', (line) => log.warn(line))
   engine.on('overflow', () => {
     if (warnedOverflow) return
     warnedOverflow = true
@@ -252,8 +279,13 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
 }
 
 function finishRun (store: PeerStore, run: RunRecord, s: CrawlSummary, interrupted: boolean): void {
-  const { stoppedBy: _stoppedBy, ...counts } = s
-  store.finishRun(run, interrupted ? 'interrupted' : 'finished', counts)
+  const { stoppedBy: _stoppedBy, mappedAfterMs, ...counts } = s
+  store.finishRun(run, interrupted ? 'interrupted' : 'finished', mappedAfterMs === null ? counts : { ...counts, mappedAfterMs })
+}
+
+/** oclif flags with extra names (an alias parses into the flag's own key). */
+function withAliases<F extends Record<string, object>> (flags: F, aliases: Partial<Record<keyof F, string[]>>): F {
+  return Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, aliases[k] === undefined ? f : { ...f, aliases: aliases[k] }])) as F
 }
 
 function byReason (counts: Record<string, number>): string {
@@ -269,7 +301,9 @@ function humanSummary (r: CrawlResult): string {
     `  reachable  ${r.reachable} of ${r.tried} tried`,
     `  failed     ${sum(r.failed)}${byReason(r.failed)}`,
     `  skipped    ${sum(r.skipped)}${byReason(r.skipped)}`,
-    `  discovered ${r.discovered} (${r.new} new)${r.untried > 0 ? `, ${r.untried} never tried` : ''}${r.overflow > 0 ? `, ${r.overflow} dropped over --max-endpoints` : ''}`,
+    `  discovered ${r.discovered} (${r.new} new)${r.untried > 0 ? `, ${r.untried} never tried` : ''}${r.evicted > 0 ? `, ${r.evicted} evicted` : ''}${r.overflow > 0 ? `, ${r.overflow} dropped over --max-endpoints` : ''}`,
+    `  mapped     ${r.mappedAfterMs === null ? 'no reachable peer' : `after ${(r.mappedAfterMs / 1000).toFixed(1)} s (the last reachable peer's handshake, from process start)`}`,
+    `  sessions   ${r.sessions} at most ${r.concurrency} at once${r.retriesDropped > 0 ? `, ${r.retriesDropped} retries dropped at the end` : ''}${r.fdBackpressure > 0 ? `, ${r.fdBackpressure} put back at the open-file limit` : ''}${r.lagBackoffMs > 0 ? `, dials held back ${(r.lagBackoffMs / 1000).toFixed(1)} s while the event loop lagged` : ''}`,
     `  store      ${r.store}`,
     ...(r.export !== null ? [`  export     ${r.export}`] : []),
     ''
