@@ -2,8 +2,9 @@
 // dialed through adapter.runSession with a concurrency limit until every known endpoint has
 // been tried (or the duration ends, or stop() is called). It knows only the adapter contract.
 import { EventEmitter, getEventListeners } from 'node:events'
-import { FAILURE_REASONS, type Adapter, type Endpoint, type Network, type SessionLimits, type SessionResult, type SessionTimeouts } from '../contract.js'
+import { FAILURE_REASONS, type Adapter, type AddressType, type Dial, type Endpoint, type Network, type SessionLimits, type SessionResult, type SessionTimeouts } from '../contract.js'
 import { describeError } from '../errors.js'
+import { dialableTypesOf } from '../net/dialers/router.js'
 import { SKIP_REASONS, type AddressPolicy, type SkipReason } from '../net/policy.js'
 import {
   DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS, DEFAULT_LIMITS, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS,
@@ -36,6 +37,8 @@ export interface EngineOptions {
   userAgent: string
   /** Keys (adapter.key) already known from earlier runs; the rest count as new. */
   known?: { has (key: string): boolean }
+  /** How each address type is dialed (src/net/dialers/router.ts); a type without one is recorded, not dialed. Absent: direct TCP for ipv4 and ipv6. */
+  dialers?: Partial<Record<AddressType, Dial>>
 }
 
 export interface DiscoveredEvent {
@@ -101,7 +104,7 @@ export interface EngineEvents {
 }
 
 export class CrawlEngine extends EventEmitter<EngineEvents> {
-  private readonly o: Required<Omit<EngineOptions, 'durationMs' | 'known' | 'timeouts' | 'limits'>> & Pick<EngineOptions, 'durationMs' | 'known'>
+  private readonly o: Required<Omit<EngineOptions, 'durationMs' | 'known' | 'timeouts' | 'limits' | 'dialers'>> & Pick<EngineOptions, 'durationMs' | 'known' | 'dialers'>
   private readonly timeouts: SessionTimeouts
   private readonly limits: SessionLimits
   private readonly frontier = new Frontier()
@@ -133,6 +136,9 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private graceTimer: NodeJS.Timeout | undefined
   private settle: { resolve: (s: CrawlSummary) => void, reject: (e: unknown) => void } | undefined
 
+  /** Address types the adapter frames and a dialer reaches. */
+  private readonly dialable: readonly AddressType[]
+
   constructor (options: EngineOptions) {
     super()
     this.o = {
@@ -150,6 +156,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       policy: options.policy,
       userAgent: options.userAgent
     }
+    this.dialable = dialableTypesOf(options.adapter.dialableTypes, options.dialers)
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(options.timeouts ?? {}) }
     const phases = this.timeouts.connectMs + this.timeouts.handshakeMs + this.timeouts.askPeersMs
     // Longer phase timeouts must not be cut short by the default wall-time cap.
@@ -207,7 +214,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       return
     }
     if (this.o.known?.has(key) !== true) this.discoveredNew++
-    const verdict = this.o.policy.classify(endpoint, this.o.adapter.dialableTypes)
+    const verdict = this.o.policy.classify(endpoint, this.dialable)
     if (!verdict.dial) {
       const i = f.add(key, endpoint, SKIPPED)
       f.outcome[i] = SKIP_REASONS.indexOf(verdict.reason)
@@ -244,7 +251,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
         timeouts: this.timeouts,
         limits: this.limits,
         signal: abort.signal,
-        userAgent: this.o.userAgent
+        userAgent: this.o.userAgent,
+        dial: this.o.dialers?.[endpoint.type]
       })
     } catch (err) {
       session = Promise.reject(err)
