@@ -154,7 +154,7 @@ export function samDialer (options: SamOptions): SamDialer {
   /** Waits for the shared session within this dial's own time and signal. */
   function sessionFor ({ signal, timeoutMs }: DialOptions): Promise<SamSession> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { done(); reject(new DialError('connect-timeout', `${what} had no session ready within ${timeoutMs} ms`)) }, timeoutMs)
+      const timer = setTimeout(() => { done(); reject(new DialError('proxy-unavailable', `${what} had no session ready within ${timeoutMs} ms`)) }, timeoutMs)
       const onAbort = (): void => { done(); reject(new DialError('cancelled', 'aborted')) }
       signal.addEventListener('abort', onAbort, { once: true })
       function done (): void {
