@@ -19,8 +19,22 @@ export function isLoopback (host: string): boolean {
   return false
 }
 
+/**
+ * PEERS_LOOPBACK_EXTRA: fc00::/8 addresses (comma-separated) that a test added to the loopback
+ * interface of its own network namespace, to play CJDNS nodes. Nothing outside fc00::/8 is
+ * admitted, whatever the variable says.
+ */
+function extraLoopback (): ReadonlySet<string> {
+  const text = process.env.PEERS_LOOPBACK_EXTRA ?? ''
+  if (text === cachedExtra.text) return cachedExtra.set
+  const set = new Set(text.split(',').map((h) => h.trim().toLowerCase()).filter((h) => isIPv6(h) && /^fc[0-9a-f]{2}:/.test(h)))
+  cachedExtra = { text, set }
+  return set
+}
+let cachedExtra: { text: string, set: ReadonlySet<string> } = { text: '', set: new Set() }
+
 export function assertDialAllowed (host: string): void {
-  if (loopbackOnly() && !isLoopback(host)) {
+  if (loopbackOnly() && !isLoopback(host) && !extraLoopback().has(host.toLowerCase())) {
     throw new DialForbiddenError(`refusing to dial ${host}: PEERS_LOOPBACK_ONLY=1 allows only 127.0.0.0/8 and ::1`)
   }
 }

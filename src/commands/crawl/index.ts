@@ -4,13 +4,14 @@ import { asnDbFlag } from '../../cli/asn-flags.js'
 import { openAsnLookup } from '../../asn/lookup.js'
 import { PeersCommand } from '../../cli/base-command.js'
 import { numberFlags, parseNumberFlags, type NumberSpec } from '../../cli/number-flags.js'
-import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
+import type { Adapter, AddressType, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
 import {
   DEFAULT_CONCURRENCY, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_MS, DEFAULT_REVISIT_MS, DEFAULT_TIMEOUTS
 } from '../../engine/defaults.js'
 import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
 import { exportNetwork } from '../../export/export.js'
+import { buildDialers, DEFAULT_SAM_PORT, DEFAULT_TOR_PORT, dialableTypesOf, flagFor, parseProxyAddress, type OverlaySettings } from '../../net/dialers/router.js'
 import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
 import type { StderrLogger } from '../../cli/log.js'
@@ -67,7 +68,9 @@ export default class Crawl extends PeersCommand {
     '<%= config.bin %> crawl bitcoin --net signet',
     '<%= config.bin %> crawl bitcoin --net mainnet --concurrency 2000 --duration 600',
     '<%= config.bin %> crawl bitcoin --net testnet4 --continuous --revisit-interval 300',
-    '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8'
+    '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8',
+    '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --i2p-sam 127.0.0.1:7656',
+    '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --onion-proxy 127.0.0.1:9052 --cjdns-reachable'
   ]
 
   static override args = {
@@ -85,7 +88,12 @@ export default class Crawl extends PeersCommand {
     db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
     'asn-db': asnDbFlag,
-    export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' })
+    export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' }),
+    'onion-proxy': Flags.string({ multiple: true, helpGroup: 'OVERLAY', summary: `Dial .onion peers through this Tor SOCKS5 port, HOST:PORT (default port ${DEFAULT_TOR_PORT}); repeat for several Tor daemons. Env: PEERS_ONION_PROXY (comma-separated).` }),
+    proxy: Flags.string({ helpGroup: 'OVERLAY', summary: 'Dial IPv4, IPv6 and CJDNS peers through this SOCKS5 proxy, HOST:PORT; also onion peers when no --onion-proxy is given.' }),
+    'tor-isolation': Flags.boolean({ default: true, allowNo: true, helpGroup: 'OVERLAY', summary: 'Fresh SOCKS credentials per onion connection, so Tor builds a circuit for each (--no-tor-isolation: share circuits).' }),
+    'i2p-sam': Flags.string({ helpGroup: 'OVERLAY', summary: `Dial .b32.i2p peers (port 0) through this I2P SAM v3.1 bridge, HOST:PORT (default port ${DEFAULT_SAM_PORT}). Env: PEERS_I2P_SAM.` }),
+    'cjdns-reachable': Flags.boolean({ default: false, helpGroup: 'OVERLAY', summary: 'This host is on CJDNS: dial fc00::/8 addresses directly, as IPv6 (as Core\'s -cjdnsreachable).' })
   }
 
   async run (): Promise<CrawlResult> {
@@ -95,7 +103,11 @@ export default class Crawl extends PeersCommand {
     const adapter = getAdapter(args.adapter)
     const network = getNetwork(adapter, flags.net ?? adapter.defaultNetwork)
     const policy = new AddressPolicy({ allow: flags['allow-cidr'], deny: flags['deny-cidr'], only: flags['only-cidr'] })
-    const givenSeeds = flags.seed?.map((text) => checkedSeed(adapter, network, policy, text))
+    const overlay = overlaySettings(flags)
+    // Nothing is opened before the first dial: built here, closed in the finally below.
+    const dialers = buildDialers(overlay, log)
+    const dialable = dialableTypesOf(adapter.dialableTypes, dialers.byType)
+    const givenSeeds = flags.seed?.map((text) => checkedSeed(adapter, network, policy, dialable, text))
     adapter.assertCrawlable(network)
 
     const store = await openStore(resolveStorePath(flags.db), { mode: 'write', log })
@@ -134,10 +146,11 @@ export default class Crawl extends PeersCommand {
         revisitMs: n['revisit-interval'] * 1000,
         retryMs: n['retry-interval'] * 1000,
         userAgent: `/peers:${this.config.version}/`,
-        known: new Set(previous.map((r) => adapter.key(r)))
+        known: new Set(previous.map((r) => adapter.key(r))),
+        dialers: dialers.byType
       })
       engine = crawl
-      wireEngine(crawl, store, network, log, n['max-endpoints'])
+      const overlaySkips = wireEngine(crawl, store, network, log, n['max-endpoints'], adapter.dialableTypes)
       if (interrupted) crawl.stop()
       log.info(`crawling ${adapter.name} ${network.name} from ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${n.concurrency} at once`)
       const progress = flags.quiet ? undefined : startProgress({ counts: () => crawl.stats(), logger: log })
@@ -147,6 +160,8 @@ export default class Crawl extends PeersCommand {
       } finally {
         progress?.stop()
       }
+      const notice = overlayNotice(overlaySkips)
+      if (notice !== undefined) log.info(notice)
       // A signal from here on (export, final save) did not cut the crawl short: the run record and the result agree.
       const stoppedBySignal = interrupted
       if (stoppedBySignal) log.info('stopped: sessions ended, saving the store')
@@ -164,6 +179,7 @@ export default class Crawl extends PeersCommand {
       if (!this.jsonEnabled() && !flags.quiet) process.stderr.write(humanSummary(result))
       return result
     } finally {
+      dialers.close()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       await store.close()
@@ -172,11 +188,37 @@ export default class Crawl extends PeersCommand {
 }
 
 /** A --seed the adapter parses and the policy would dial; otherwise a UsageError saying which flag permits it. */
-function checkedSeed (adapter: Adapter, network: Network, policy: AddressPolicy, text: string): Endpoint {
+function checkedSeed (adapter: Adapter, network: Network, policy: AddressPolicy, dialable: readonly AddressType[], text: string): Endpoint {
   const endpoint = adapter.parseEndpoint(text, network)
-  const verdict = policy.classify(endpoint, adapter.dialableTypes)
-  if (!verdict.dial) throw new UsageError(`--seed ${policy.explain(endpoint, verdict.reason, adapter.dialableTypes)}`)
+  const verdict = policy.classify(endpoint, dialable)
+  if (!verdict.dial) {
+    const flag = flagFor(endpoint.type)
+    if (verdict.reason === 'not-dialable-type' && flag !== undefined && adapter.dialableTypes.includes(endpoint.type)) {
+      throw new UsageError(`--seed ${formatEndpoint(endpoint)} is an ${endpoint.type} address: pass ${flag} to dial it`)
+    }
+    throw new UsageError(`--seed ${policy.explain(endpoint, verdict.reason, dialable)}`)
+  }
   return endpoint
+}
+
+/** The overlay flags, with PEERS_ONION_PROXY and PEERS_I2P_SAM when the flags are not given. */
+function overlaySettings (flags: { 'onion-proxy'?: string[], proxy?: string, 'tor-isolation': boolean, 'i2p-sam'?: string, 'cjdns-reachable': boolean }): OverlaySettings {
+  const onion = flags['onion-proxy'] ?? (process.env.PEERS_ONION_PROXY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const sam = flags['i2p-sam'] ?? (process.env.PEERS_I2P_SAM?.trim() === '' ? undefined : process.env.PEERS_I2P_SAM)
+  return {
+    onionProxies: onion.map((text) => parseProxyAddress(text, flags['onion-proxy'] !== undefined ? '--onion-proxy' : 'PEERS_ONION_PROXY', DEFAULT_TOR_PORT)),
+    proxy: flags.proxy === undefined ? undefined : parseProxyAddress(flags.proxy, '--proxy', DEFAULT_TOR_PORT),
+    torIsolation: flags['tor-isolation'],
+    i2pSam: sam === undefined ? undefined : parseProxyAddress(sam, flags['i2p-sam'] !== undefined ? '--i2p-sam' : 'PEERS_I2P_SAM', DEFAULT_SAM_PORT),
+    cjdnsReachable: flags['cjdns-reachable']
+  }
+}
+
+/** One line: how many overlay addresses were recorded but not dialed, and which flag would dial them. */
+function overlayNotice (skips: ReadonlyMap<AddressType, number>): string | undefined {
+  if (skips.size === 0) return undefined
+  const parts = [...skips].map(([type, count]) => `${count} ${type} (${flagFor(type) ?? ''})`)
+  return `overlay addresses recorded, not dialed: ${parts.join(', ')}`
 }
 
 /** The adapter's bootstrap seeds plus the peers the last crawls found reachable. */
@@ -193,13 +235,18 @@ async function defaultSeeds (adapter: Adapter, network: Network, reachable: read
 }
 
 /** Engine events to the store and the log. */
-function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: StderrLogger, maxEndpoints: number): void {
+function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: StderrLogger, maxEndpoints: number, framed: readonly AddressType[]): Map<AddressType, number> {
+  // Overlay addresses the adapter could speak to but no flag made dialable, for one notice at the end.
+  const overlaySkips = new Map<AddressType, number>()
   // 'discovered' fires once per advertised address (millions per crawl): build debug lines only when they are written.
   const debug = log.level === 'debug'
   engine.on('discovered', ({ endpoint, from, first, skipped }) => {
     // A seed already in the store was not seen anew: leave its record alone.
     if (from === null && store.get(network.id, endpoint) !== undefined) return
     store.recordDiscovered(network.id, endpoint, from, skipped)
+    if (first && skipped === 'not-dialable-type' && flagFor(endpoint.type) !== undefined && framed.includes(endpoint.type)) {
+      overlaySkips.set(endpoint.type, (overlaySkips.get(endpoint.type) ?? 0) + 1)
+    }
     if (!debug || !first || from === null) return
     if (skipped === undefined) log.debug(`new peer discovered @ ${formatEndpoint(endpoint)}`)
     else log.debug(`not dialing ${formatEndpoint(endpoint)}: ${skipped}`)
@@ -228,6 +275,7 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
     warnedOverflow = true
     log.warn(`--max-endpoints ${maxEndpoints} reached: further addresses are counted and dropped`)
   })
+  return overlaySkips
 }
 
 function finishRun (store: PeerStore, run: RunRecord, s: CrawlSummary, interrupted: boolean): void {
