@@ -215,9 +215,14 @@ export class Simnet {
     return this.samServer === undefined ? undefined : { host: this.samServer.host, port: this.samServer.port }
   }
 
-  /** The CJDNS addresses the nodes listen on: they must be on the loopback interface. */
+  /** Listening overlay nodes: the name a crawler dials and the loopback address behind it (a test's /etc/hosts maps one to the other). */
+  overlayListeners (): Array<{ endpoint: Endpoint, listen: { host: string, port: number } }> {
+    return [...this.overlayNodes.values()].flatMap((n) => n.listen === undefined ? [] : [{ endpoint: n.endpoint, listen: { ...n.listen } }])
+  }
+
+  /** The CJDNS addresses of the nodes, dead ones included: the listening ones must be on the loopback interface. */
   cjdnsAddresses (): string[] {
-    return this.nodes.filter((n) => n.self.type === 'cjdns' && n.listen !== undefined).map((n) => n.self.host)
+    return this.nodes.filter((n) => n.self.type === 'cjdns').map((n) => n.self.host)
   }
 
   get size (): number {
