@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'output/**', 'test/stubs/**'] },
+  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', 'output/**', 'test/stubs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -194,6 +194,51 @@ export interface SimulationKit {
   startPeer (network: Network, behaviour: SimulatedBehaviour): Promise<SimulatedPeer>
   /** The adapter as the simulation needs it: the adapter itself, or one wired to a simulated transport when the real one is a stub. */
   adapter: Adapter
+  /** A whole simulated network for `peers simnet ADAPTER`; absent when the adapter offers none. */
+  network?: NetworkSimulation
+}
+
+/**
+ * A flag an adapter's network simulation adds to `peers simnet ADAPTER`, declared without
+ * oclif so the contract stays CLI-free; the command builds and validates the flags. Numbers
+ * take plain decimals in [min, max]; `default` applies when the flag is absent.
+ */
+export type SimulationFlag =
+  | { type: 'number', summary: string, min: number, max?: number, integer: boolean, default?: number, required?: boolean }
+  | { type: 'string', summary: string, options?: readonly string[], default?: string, required?: boolean }
+  | { type: 'boolean', summary: string }
+
+/** Flag values by flag name, defaults applied: number, string, boolean, or undefined when absent. */
+export type SimulationFlagValues = Readonly<Record<string, number | string | boolean | undefined>>
+
+export interface NetworkSimulation {
+  /** Paragraphs for `peers simnet --help`: what this adapter's simulated network is. */
+  readonly description: readonly string[]
+  /** Example argument lists after `peers simnet ADAPTER`, e.g. `--nodes 1000 --refused 200`. */
+  readonly examples: readonly string[]
+  /** `--net` when none is given: a `name` from the adapter's networks. */
+  readonly defaultNetwork: string
+  /** The flags this simulation takes, by name (without `--`). */
+  readonly flags: Readonly<Record<string, SimulationFlag>>
+  /** Start listening; throws UsageError for options that cannot work (too many nodes for their range). */
+  start (network: Network, values: SimulationFlagValues): Promise<RunningSimulation>
+}
+
+export interface RunningSimulation {
+  /** The endpoints a crawl starts from. */
+  readonly seeds: readonly Endpoint[]
+  /** Reachable nodes a perfect crawl from the seeds finds. */
+  readonly reachable: number
+  /** Addresses of each kind (honest, refused, …). */
+  readonly nodes: Readonly<Record<string, number>>
+  /** Addresses in all. */
+  readonly size: number
+  /** `peers crawl` flags besides the adapter, --net and --seed, e.g. `--allow-cidr 127.0.0.0/8`. */
+  readonly crawlFlags: readonly string[]
+  /** Lines worth telling whoever started it (e.g. what a flag does only inside netns-run). */
+  readonly notes: readonly string[]
+  /** Stop listening and close every connection; resolves to one line of what the network saw. */
+  stop (): Promise<string>
 }
 
 export interface Adapter {

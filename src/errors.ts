@@ -1,5 +1,7 @@
-// A small set of error classes with stable codes (in the manner of undici). The CLI prints
-// `error [CODE]: message` on one line and exits non-zero; nothing else reaches the user.
+// A small set of error classes with stable codes (in the manner of undici). The CLI
+// (src/cli/base-command.ts) prints `peers: [CODE] message` on one line on stderr, and exits
+// 2 for PEERS_USAGE and 1 otherwise; other errors print `peers: message` (their first lines)
+// and no stack trace reaches the user unless PEERS_DEBUG=1.
 
 export type PeersErrorCode =
   | 'PEERS_USAGE' // bad flag, argument or input given by the user

@@ -11,7 +11,7 @@ import { MmdbWriter, type MmdbRecord } from '../src/asn/mmdb-writer.js'
 import { openAsnLookup, USUAL_ASN_DB_PLACES } from '../src/asn/lookup.js'
 import { buildAsnDatabase, defaultAsnSourceDir } from '../src/asn/build.js'
 import { parseCsv } from '../src/asn/csv.js'
-import { ipv4FromMapped, parseIpv4, parseIpv6 } from '../src/asn/ip.js'
+import { ipv4FromMapped, ipv4ToNumber, ipv6ToBigInt } from '../src/net/ip.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const maxmindTestDb = resolve(repoRoot, '../shared/data/GeoLite2-ASN-Test.mmdb')
@@ -108,15 +108,15 @@ function randomAddresses<T extends number | bigint> (random: () => number, range
 // ---- IP parsing ----
 
 test('IP text parsing', () => {
-  assert.equal(parseIpv4('1.2.3.4'), 0x01020304)
-  assert.equal(parseIpv4('255.255.255.255'), 2 ** 32 - 1)
-  for (const bad of ['1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.x', '']) assert.equal(parseIpv4(bad), undefined, bad)
-  assert.equal(parseIpv6('::'), 0n)
-  assert.equal(parseIpv6('::1'), 1n)
-  assert.equal(parseIpv6('2001:db8::'), 0x20010db8n << 96n)
-  assert.equal(parseIpv6('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), (1n << 128n) - 1n)
-  assert.equal(parseIpv6('::ffff:1.2.3.4'), (0xffffn << 32n) | 0x01020304n)
-  for (const bad of ['1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', 'g::', '::1.2.3', ':1::']) assert.equal(parseIpv6(bad), undefined, bad)
+  assert.equal(ipv4ToNumber('1.2.3.4'), 0x01020304)
+  assert.equal(ipv4ToNumber('255.255.255.255'), 2 ** 32 - 1)
+  for (const bad of ['1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.x', '']) assert.equal(ipv4ToNumber(bad), undefined, bad)
+  assert.equal(ipv6ToBigInt('::'), 0n)
+  assert.equal(ipv6ToBigInt('::1'), 1n)
+  assert.equal(ipv6ToBigInt('2001:db8::'), 0x20010db8n << 96n)
+  assert.equal(ipv6ToBigInt('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), (1n << 128n) - 1n)
+  assert.equal(ipv6ToBigInt('::ffff:1.2.3.4'), (0xffffn << 32n) | 0x01020304n)
+  for (const bad of ['1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', 'g::', '::1.2.3', ':1::']) assert.equal(ipv6ToBigInt(bad), undefined, bad)
   assert.equal(ipv4FromMapped('::ffff:1.2.3.4'), '1.2.3.4')
   assert.equal(ipv4FromMapped('::FFFF:102:304'), '1.2.3.4')
   assert.equal(ipv4FromMapped('0:0:0:0:0:ffff:0a00:0001'), '10.0.0.1')

@@ -38,7 +38,6 @@ const fullHandshake: Handshake = {
   myTime: 1_732_000_000n,
   ipAddr: ipBytesFromHost('203.0.113.5'),
   ipPort: 9651,
-  upgradeTime: 1_700_000_000n,
   ipSigningTime: 1_731_999_999n,
   ipNodeIdSig: random(256),
   trackedSubnets: [random(32), random(32)],
@@ -88,24 +87,97 @@ describe('avax messages', () => {
     assert.deepEqual(encodeMessage({ type: 'get-peer-list', allSubnets: true }), bytes(0x9a, 0x02, 0x02, 0x10, 0x01))
   })
 
-  it('reads Handshake fields 5 (upgrade time), 12 (known peers) and 14 (all subnets) where p2p.proto puts them', () => {
-    const inner = new ProtobufWriter().uint(5, 7).message(12, new ProtobufWriter().bytes(1, bytes(1, 2)).bytes(2, bytes(3)).finish()).uint(14, true).finish()
+  // Golden bytes written by hand from proto/p2p/p2p.proto (ava-labs/avalanchego): each line
+  // is one field, tag = (field number << 3) | wire type (0 varint, 2 length-delimited).
+  const hex = (...lines: string[]): Uint8Array => Uint8Array.from(Buffer.from(lines.join(''), 'hex'))
+  const golden: Array<[string, Uint8Array, AvaxMessage]> = [
+    ['Handshake with every field', hex(
+      '6a53', // Message.handshake = 13, 83 bytes
+      '0801', // network_id = 1: 1
+      '1080e2cfaa06', // my_time = 2: 1700000000
+      '1a10', '00000000000000000000ffff01020304', // ip_addr = 3: ::ffff:1.2.3.4
+      '20b34b', // ip_port = 4: 9651
+      '3081e2cfaa06', // ip_signing_time = 6: 1700000001
+      '3a02aabb', // ip_node_id_sig = 7
+      '4201cc', // tracked_subnets = 8 (repeated bytes, one)
+      '4a13', '0a0b6176616c616e636865676f', '1001180d2002', // client = 9: name = 1 'avalanchego', major = 2: 1, minor = 3: 13, patch = 4: 2
+      '52021718', // supported_acps = 10, packed: 23, 24
+      '5a0163', // objected_acps = 11, packed: 99
+      '6206', '0a0100', '120107', // known_peers = 12: BloomFilter filter = 1, salt = 2
+      '6a01dd', // ip_bls_sig = 13
+      '7001' // all_subnets = 14: true
+    ), {
+      type: 'handshake',
+      handshake: {
+        networkId: 1,
+        myTime: 1_700_000_000n,
+        ipAddr: bytes(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4),
+        ipPort: 9651,
+        ipSigningTime: 1_700_000_001n,
+        ipNodeIdSig: bytes(0xaa, 0xbb),
+        trackedSubnets: [bytes(0xcc)],
+        client: { name: 'avalanchego', major: 1, minor: 13, patch: 2 },
+        supportedAcps: [23, 24],
+        objectedAcps: [99],
+        knownPeers: { filter: bytes(0), salt: bytes(7) },
+        ipBlsSig: bytes(0xdd),
+        allSubnets: true
+      }
+    }],
+    ['PeerList with one ClaimedIpPort', hex(
+      '7227', // Message.peer_list = 14, 39 bytes
+      '0a25', // claimed_ip_ports = 1, 37 bytes
+      '0a023082', // x509_certificate = 1
+      '1210', '20010db8000000000000000000000001', // ip_addr = 2: 2001:db8::1
+      '18b34b', // ip_port = 3: 9651
+      '2082e2cfaa06', // timestamp = 4: 1700000002
+      '2a01ee', // signature = 5
+      '3201ff' // tx_id = 6
+    ), {
+      type: 'peer-list',
+      claimedIpPorts: [{
+        x509Certificate: bytes(0x30, 0x82),
+        ipAddr: bytes(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+        ipPort: 9651,
+        timestamp: 1_700_000_002n,
+        signature: bytes(0xee),
+        txId: bytes(0xff)
+      }]
+    }],
+    ['GetPeerList with a filter', hex(
+      '9a020a', // Message.get_peer_list = 35 (two-byte tag), 10 bytes
+      '0a06', '0a0100', '120107', // known_peers = 1: filter = 1, salt = 2
+      '1001' // all_subnets = 2: true
+    ), { type: 'get-peer-list', knownPeers: { filter: bytes(0), salt: bytes(7) }, allSubnets: true }],
+    ['Ping', hex('5a02', '0864'), { type: 'ping', uptime: 100 }], // Message.ping = 11; uptime = 1: 100
+    ['Pong', hex('6200'), { type: 'pong' }] // Message.pong = 12, empty (its fields are reserved)
+  ]
+  for (const [name, wire, message] of golden) {
+    it(`golden bytes from p2p.proto: ${name}`, () => {
+      assert.deepEqual(decodeMessage(wire), message)
+      assert.deepEqual(encodeMessage(message), wire)
+    })
+  }
+
+  it('reads Handshake fields 12 (known peers) and 14 (all subnets) where p2p.proto puts them', () => {
+    const inner = new ProtobufWriter().message(12, new ProtobufWriter().bytes(1, bytes(1, 2)).bytes(2, bytes(3)).finish()).uint(14, true).finish()
     const m = decodeMessage(new ProtobufWriter().message(13, inner).finish())
     assert.equal(m.type, 'handshake')
     if (m.type !== 'handshake') return
-    assert.equal(m.handshake.upgradeTime, 7n)
     assert.deepEqual(m.handshake.knownPeers, { filter: bytes(1, 2), salt: bytes(3) })
     assert.equal(m.handshake.allSubnets, true)
   })
 
-  it('skips Handshake field 5 (reserved in p2p.proto) when it is not a varint', () => {
-    const inner = new ProtobufWriter().uint(1, 5).string(5, 'avalanche/1.9.0').uint(14, true).finish()
-    const m = decodeMessage(new ProtobufWriter().message(13, inner).finish())
-    assert.ok(m.type === 'handshake')
-    if (m.type !== 'handshake') return
-    assert.equal(m.handshake.networkId, 5)
-    assert.equal(m.handshake.upgradeTime, 0n)
-    assert.equal(m.handshake.allSubnets, true)
+  it('skips Handshake field 5 (reserved in p2p.proto) whatever its wire type', () => {
+    for (const inner of [
+      new ProtobufWriter().uint(1, 5).uint(5, 7).uint(14, true).finish(),
+      new ProtobufWriter().uint(1, 5).string(5, 'avalanche/1.9.0').uint(14, true).finish()
+    ]) {
+      const m = decodeMessage(new ProtobufWriter().message(13, inner).finish())
+      assert.ok(m.type === 'handshake')
+      if (m.type !== 'handshake') return
+      assert.deepEqual(m.handshake, { ...emptyHandshake(), networkId: 5, allSubnets: true })
+    }
   })
 
   it('accepts unpacked repeated uint32 (either encoding is valid proto3)', () => {

@@ -8,6 +8,7 @@ import { silentLogger } from '../src/contract.js'
 import { avaxAdapter } from '../adapters/avax/index.js'
 import { FUJI, MAINNET } from '../adapters/avax/params.js'
 import { ipBytesFromHost } from '../adapters/avax/addresses.js'
+import { onionFromPubkey } from '../src/net/ip.js'
 import { BloomFilter, bloomHash, optimalParameters } from '../adapters/avax/bloom.js'
 import { FrameDecoder, encodeFrame } from '../adapters/avax/framing.js'
 import { formatNodeId, gossipId, nodeIdFromCertificate } from '../adapters/avax/ids.js'
@@ -151,7 +152,7 @@ describe('avax session state machine (no sockets)', () => {
     assert.equal(m.rounds, MAX_ROUNDS)
   })
 
-  it('ends on the getaddr timeout only while gossiping', () => {
+  it('ends on the ask-for-peers timeout (askPeersMs) only while gossiping', () => {
     const m = machine()
     assert.deepEqual(m.askPeersTimeout(), [])
     m.receive(peerHandshake())
@@ -225,7 +226,7 @@ describe('avax adapter over loopback', () => {
     assert.equal(MAINNET.networkId, 1)
     assert.equal(FUJI.networkId, 5)
     assert.deepEqual(avaxAdapter.dialableTypes, ['ipv4', 'ipv6'])
-    assert.throws(() => avaxAdapter.parseEndpoint(`${'a'.repeat(56)}.onion`, MAINNET.network), /not an IP address/)
+    assert.throws(() => avaxAdapter.parseEndpoint(onionFromPubkey(new Uint8Array(32)), MAINNET.network), /not an IP address/)
   })
 
   it('bootstraps from the genesis bootstrappers without DNS', async () => {
@@ -244,7 +245,7 @@ describe('avax adapter over loopback', () => {
     assert.match(result.detail ?? '', /PEERS_LOOPBACK_ONLY/)
   })
 
-  it('a peer that stops answering GetPeerList: ok after the getaddr timeout, gotAddressAnswer false', async () => {
+  it('a peer that stops answering GetPeerList: ok after the ask-for-peers timeout, gotAddressAnswer false', async () => {
     const { endpoint, server } = await scriptedPeer((_s, send) => send(peerHandshake()), (m, send) => {
       if (m.type === 'handshake') send(peerList(claim('192.0.2.1')))
     })

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,20 +17,29 @@ import { isReachable, type PeerStore } from '../src/store/types.js'
 import { Simnet } from '../adapters/bitcoin/simnet/index.js'
 import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
 import { startCli, type CliOutcome } from './helpers/cli.js'
+import { testSeed, waitFor } from './helpers/wait.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
 const NET = 'regtest'
-const KILLS = 20
-/** The first kills count from the spawn (deaths while starting, opening the store, taking the lock); the rest from the first dial. */
-const EARLY_KILLS = 5
-const KILL_WINDOW_MS: [number, number] = [300, 3000]
+/**
+ * Kills, by what triggers them: during start-up (a random time after the spawn: deaths while
+ * opening the store, taking the lock, or early in the crawl); mid store-write (the store's
+ * write hook, src/store/write-hook.ts, pauses the n-th write half-way and says so: the kill
+ * provably tears a write); during the crawl (after the k-th logged handshake, so it cannot
+ * have finished). Which kill gets which trigger, the delays and n and k come from the seed.
+ */
+const STARTUP_KILLS = 5
+const MID_WRITE_KILLS = 5
+const CRAWL_KILLS = 10
+const KILLS = STARTUP_KILLS + MID_WRITE_KILLS + CRAWL_KILLS
+const STARTUP_WINDOW_MS: [number, number] = [50, 2000]
 const CHECKPOINT_S = 1
-/** Beyond the checkpoint interval: the write itself (with fsync) and a busy CI machine's scheduling. */
-const CHECKPOINT_SLACK_MS = 500
-const SEED = Number(process.env.PEERS_CRASH_SEED ?? 20261122)
+/** Beyond the checkpoint interval: the write itself (with fsync) and a busy machine's scheduling (an upper bound). */
+const CHECKPOINT_SLACK_MS = 2000
+const SEED = testSeed('crash test kill plan')
 
-// Slow getaddr answers (Core's trickle, scaled down) keep each crawl going for several seconds.
+// Slow getaddr answers (an exponential delay per node, mean 1 s) keep each crawl going for several seconds.
 const simnet = new Simnet({ nodes: 60, getaddrDelayMeanMs: 1000, knownPerNode: 60, basePort: 0, seed: 9 })
 
 let dir: string
@@ -58,12 +67,13 @@ function crawlArgs (db: string, extra: string[] = []): string[] {
     '--retries', '0', '--handshake-timeout', '2000', '--getaddr-timeout', '8000', '--checkpoint-interval', String(CHECKPOINT_S), ...extra]
 }
 
-function start (args: string[]): Crawl {
+function start (args: string[], env: Record<string, string> = {}): Crawl {
   const handshakes: Crawl['handshakes'] = []
   let startedDialing = (): void => {}
   const dialing = new Promise<void>((resolve) => { startedDialing = resolve })
   let scanned = 0 // stderr before this offset has been read, whole lines only
   const run = startCli(args, {
+    env,
     onStderr: (stderr) => {
       const end = stderr.lastIndexOf('\n') + 1
       for (const line of stderr.slice(scanned, end).split('\n')) {
@@ -80,6 +90,20 @@ function start (args: string[]): Crawl {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The write hook's trace of one process: its writes begun, paused and made durable. */
+function writesOf (traceFile: string, pid: number | undefined): { begun: Set<number>, paused: Set<number>, ended: Set<number> } {
+  const w = { begun: new Set<number>(), paused: new Set<number>(), ended: new Set<number>() }
+  const text = existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : ''
+  for (const line of text.split('\n')) {
+    const [what, p, n] = line.split(' ')
+    if (Number(p) !== pid) continue
+    if (what === 'begin') w.begun.add(Number(n))
+    else if (what === 'paused') w.paused.add(Number(n))
+    else if (what === 'end') w.ended.add(Number(n))
+  }
+  return w
+}
+
 /** The store as a reader sees it; undefined when the crawl died before creating it. */
 async function load (db: string): Promise<PeerStore | undefined> {
   if (!existsSync(db)) return undefined
@@ -91,26 +115,61 @@ function reachableSet (store: PeerStore | undefined): Set<string> {
 }
 
 describe('crash safety', () => {
-  it(`survives ${KILLS} SIGKILLs at random moments; the next crawl takes over; a last crawl finds exactly the truth`, async () => {
+  it(`survives ${KILLS} SIGKILLs (start-up, mid store-write, mid-crawl); the next crawl takes over; a last crawl finds exactly the truth`, async () => {
     const db = join(dir, 'killed.json')
+    const traceFile = join(dir, 'store-writes.trace')
     const random = seededRandom(SEED)
+    const plan: Array<'startup' | 'mid-write' | 'crawl'> = [
+      ...Array<'startup'>(STARTUP_KILLS).fill('startup'),
+      ...Array<'mid-write'>(MID_WRITE_KILLS).fill('mid-write'),
+      ...Array<'crawl'>(CRAWL_KILLS).fill('crawl')
+    ]
+    for (let i = plan.length - 1; i > STARTUP_KILLS; i--) { // the first kills stay start-up ones (an empty store); the rest shuffled
+      const j = STARTUP_KILLS + Math.floor(random() * (i - STARTUP_KILLS + 1));
+      [plan[i], plan[j]] = [plan[j], plan[i]]
+    }
     let previous = new Set<string>()
     let previousRecords = 0
     let lockWasLeft = false
     const killed: number[] = []
-    for (let k = 0; k < KILLS; k++) {
-      const killAfter = KILL_WINDOW_MS[0] + random() * (KILL_WINDOW_MS[1] - KILL_WINDOW_MS[0])
-      const where = `kill ${k + 1} at ${Math.round(killAfter)} ms after ${k < EARLY_KILLS ? 'the spawn' : 'the first dial'} (PEERS_CRASH_SEED=${SEED})`
-      const crawl = start(crawlArgs(db))
-      if (k >= EARLY_KILLS) await crawl.dialing
-      await sleep(killAfter)
+    const tally = { landed: 0, duringCrawl: 0, midWrite: 0, forcedMidWrite: 0 }
+    for (const [k, trigger] of plan.entries()) {
+      // Start-up: a delay after the spawn. Mid-write: the n-th store write (the first is at open). Crawl: the k-th handshake.
+      const delayMs = STARTUP_WINDOW_MS[0] + random() * (STARTUP_WINDOW_MS[1] - STARTUP_WINDOW_MS[0])
+      const nthWrite = 2 + Math.floor(random() * 3)
+      const nthHandshake = 1 + Math.floor(random() * 40)
+      const what = trigger === 'startup' ? `${Math.round(delayMs)} ms after the spawn` : trigger === 'mid-write' ? `mid store-write #${nthWrite}` : `after handshake #${nthHandshake}`
+      const where = `kill ${k + 1} (${what}; PEERS_TEST_SEED=${SEED})`
+      const crawl = start(crawlArgs(db), { PEERS_TEST_STORE_WRITE_TRACE: traceFile, ...(trigger === 'mid-write' ? { PEERS_TEST_STORE_WRITE_PAUSE: String(nthWrite) } : {}) })
+      let exited = false
+      void crawl.done.then(() => { exited = true })
+      if (trigger === 'startup') {
+        await sleep(delayMs)
+      } else if (trigger === 'mid-write') {
+        await waitFor(() => exited || writesOf(traceFile, crawl.child.pid).paused.has(nthWrite), { what: `${where}: the store write hook to pause`, timeoutMs: 60_000 })
+        assert.ok(!exited, `${where}: the crawl ended before its write #${nthWrite} paused: does the store's write path call storeWriteHook (src/store/write-hook.ts)?`)
+      } else {
+        await waitFor(() => exited || crawl.handshakes.length >= nthHandshake, { what: `${where}: handshake #${nthHandshake}`, timeoutMs: 60_000 })
+        assert.ok(!exited, `${where}: the crawl ended before ${nthHandshake} handshakes`)
+      }
       crawl.child.kill('SIGKILL')
       const killedAt = performance.now()
       const outcome = await crawl.done
       if (outcome.signal !== 'SIGKILL') {
-        // It finished first: then it must have finished cleanly.
+        // It finished first (a start-up kill only): then it must have finished cleanly.
         assert.equal(outcome.code, 0, `${where}: ${outcome.stderr}`)
+      } else {
+        tally.landed++
+        if (/ crawling bitcoin /.test(outcome.stderr)) tally.duringCrawl++
+        const writes = writesOf(traceFile, crawl.child.pid)
+        const torn = [...writes.begun].filter((n) => !writes.ended.has(n))
+        if (torn.length > 0) tally.midWrite++
+        if (trigger === 'mid-write') {
+          assert.deepEqual(torn, [nthWrite], `${where}: the kill did not land in the paused write`)
+          tally.forcedMidWrite++
+        }
       }
+      if (trigger !== 'startup') assert.equal(outcome.signal, 'SIGKILL', `${where}: the crawl was not killed mid-crawl`)
       if (lockWasLeft && outcome.stderr.includes('crawling')) {
         assert.match(outcome.stderr, /taking over stale lock/, `${where}: a lock left by a killed crawl was not taken over`)
       }
@@ -139,6 +198,11 @@ describe('crash safety', () => {
       previousRecords = records
     }
 
+    console.log(`# crash test: ${KILLS} SIGKILLs sent, ${tally.landed} landed (killed the crawl), ${tally.duringCrawl} during the crawl (after its first dial), ${tally.midWrite} mid store-write (${tally.forcedMidWrite} forced by the write hook)`)
+    assert.ok(tally.duringCrawl >= MID_WRITE_KILLS + CRAWL_KILLS, `only ${tally.duringCrawl} kills landed during a crawl`)
+    assert.equal(tally.forcedMidWrite, MID_WRITE_KILLS, 'every forced mid-write kill tore a write')
+    assert.ok(tally.midWrite >= MID_WRITE_KILLS)
+
     const last = start([...crawlArgs(db), '--json'])
     const outcome = await last.done
     assert.equal(outcome.code, 0, outcome.stderr)
@@ -154,11 +218,7 @@ describe('crash safety', () => {
     const db = join(dir, 'busy.json')
     const first = start(crawlArgs(db))
     try {
-      const deadline = performance.now() + 30_000
-      while (readLockHolder(db) === undefined) {
-        assert.ok(performance.now() < deadline, 'the first crawl never took the lock')
-        await sleep(50)
-      }
+      await waitFor(() => readLockHolder(db) !== undefined, { what: 'the first crawl to take the lock', timeoutMs: 60_000 })
       const second = await start(crawlArgs(db)).done
       assert.notEqual(second.code, 0)
       const lines = second.stderr.trim().split('\n')

@@ -254,7 +254,7 @@ test('durationMs stops dialing and aborts sessions after the grace period', asyn
   const started = Date.now()
   const summary = await engine(net, { concurrency: 4, durationMs: 50, graceMs: 30 }).run(slow.map(ep))
   const took = Date.now() - started
-  assert.ok(took >= 75 && took < 2000, `took ${took} ms`)
+  assert.ok(took >= 75 && took < 20_000, `took ${took} ms (at least duration + grace; the upper bound is generous for a busy machine)`)
   assert.equal(summary.stoppedBy, 'duration')
   assert.equal(summary.sessions, 4, 'no dials after the stop')
   assert.equal(net.aborted, 4)
@@ -317,17 +317,23 @@ test('continuous mode revisits reachable peers and retries failed ones until sto
     '11.0.0.3:1000': { failAlways: 'refused', delayMs: 2 }
   })
   const e = engine(net, { continuous: true, revisitMs: 40, retryMs: 100, retries: 0 })
-  setTimeout(() => e.stop(), 330)
+  // Stop once each reachable peer was visited three times and the failed one tried twice (an
+  // event, not a wall-clock moment); the counts are then checked against the elapsed time.
+  const ended = (k: string): number => (net.sessions.get(k) ?? []).filter((x) => x.end !== undefined).length
+  e.on('session-end', () => {
+    if (ended('11.0.0.1:1000') >= 3 && ended('11.0.0.2:1000') >= 3 && ended('11.0.0.3:1000') >= 2) setImmediate(() => e.stop())
+  })
   const summary = await e.run([ep('11.0.0.1:1000')])
-  // Reachable peers: once at ~0 ms, then every ~42 ms until 330 ms: 6-8 sessions.
+  const elapsed = summary.elapsedMs
   for (const k of ['11.0.0.1:1000', '11.0.0.2:1000']) {
     const n = net.count(k)
-    assert.ok(n >= 3 && n <= 8, `${k} visited ${n} times`)
-    const starts = (net.sessions.get(k) ?? []).map((s) => s.start)
+    // At most one visit per revisitMs (40 ms), plus the first and one in flight at the stop.
+    assert.ok(n >= 3 && n <= Math.floor(elapsed / 40) + 2, `${k} visited ${n} times in ${elapsed} ms`)
+    const starts = (net.sessions.get(k) ?? []).map((x) => x.start)
     for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 39, `${k} revisits wait revisitMs`)
   }
   const failedVisits = net.count('11.0.0.3:1000')
-  assert.ok(failedVisits >= 2 && failedVisits <= 4, `failed peer tried ${failedVisits} times`)
+  assert.ok(failedVisits >= 2 && failedVisits <= Math.floor(elapsed / 100) + 2, `failed peer tried ${failedVisits} times in ${elapsed} ms`)
   assert.equal(net.overlapping, 0, 'never two sessions to one endpoint')
   assert.equal(summary.tried, 3)
   assert.equal(summary.reachable, 2)
@@ -339,7 +345,11 @@ test('never two sessions to one endpoint, even when it is advertised while in fl
   const hub = Array.from({ length: 30 }, (_, i) => `12.0.0.${i + 1}:1000`)
   // Everyone advertises everyone, including the slow one still in flight.
   const net = new FakeNet(Object.fromEntries(hub.map((k, i) => [k, { knows: hub, delayMs: i === 0 ? 80 : 2 }])))
-  const summary = await engine(net, { concurrency: 10, continuous: true, revisitMs: 5, durationMs: 200, graceMs: 100 }).run(hub.map(ep))
+  const e = engine(net, { concurrency: 10, continuous: true, revisitMs: 5, durationMs: 60_000, graceMs: 100 })
+  // Stop once the slow one was visited twice and everyone once (durationMs is only an upper bound).
+  e.on('session-end', () => { if (net.count(hub[0]) >= 2 && hub.every((k) => net.count(k) >= 1)) setImmediate(() => e.stop()) })
+  const summary = await e.run(hub.map(ep))
+  assert.equal(summary.stoppedBy, 'stop')
   assert.equal(net.overlapping, 0)
   assert.ok(net.count(hub[0]) >= 2)
   assert.equal(summary.tried, 30)

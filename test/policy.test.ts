@@ -2,9 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AddressType, Endpoint } from '../src/contract.js'
 import { UsageError } from '../src/errors.js'
-import { ipv6ToBigInt, parseCidr } from '../src/net/cidr.js'
-import { AddressPolicy, NON_ROUTABLE } from '../src/net/policy.js'
-import { ipTypeOf, parseHostPort } from '../src/net/endpoint.js'
+import { addressTypeOf, ipv6ToBigInt, NON_ROUTABLE, parseCidr } from '../src/net/ip.js'
+import { AddressPolicy } from '../src/net/policy.js'
+import { parseHostPort } from '../src/net/endpoint.js'
 
 const IP: readonly AddressType[] = ['ipv4', 'ipv6']
 const ALL: readonly AddressType[] = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns']
@@ -151,11 +151,11 @@ test('explain says which --allow-cidr would permit a non-routable seed', () => {
 })
 
 test('CJDNS is fc00::/8 only: a first group of fewer than four digits is plain IPv6', () => {
-  assert.equal(ipTypeOf('fc00::1'), 'cjdns')
-  assert.equal(ipTypeOf('FCAB:1::2'), 'cjdns')
-  assert.equal(ipTypeOf('fc::1'), 'ipv6', '00fc::1')
-  assert.equal(ipTypeOf('fcd::1'), 'ipv6', '0fcd::1')
-  assert.equal(ipTypeOf('fd00::1'), 'ipv6')
+  assert.equal(addressTypeOf('fc00::1'), 'cjdns')
+  assert.equal(addressTypeOf('FCAB:1::2'), 'cjdns')
+  assert.equal(addressTypeOf('fc::1'), 'ipv6', '00fc::1')
+  assert.equal(addressTypeOf('fcd::1'), 'ipv6', '0fcd::1')
+  assert.equal(addressTypeOf('fd00::1'), 'ipv6')
   assert.equal(parseHostPort('[fc::1]:8333', 1).type, 'ipv6')
 })
 

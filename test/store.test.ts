@@ -10,6 +10,8 @@ import type { Endpoint, Logger, SessionResult } from '../src/contract.js'
 import { PeersError } from '../src/errors.js'
 import { openStore, resolveStorePath } from '../src/store/store.js'
 import { isReachable, type PeerStore } from '../src/store/types.js'
+import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
+import { testSeed, waitFor } from './helpers/wait.js'
 
 const NET = 'signet'
 const A: Endpoint = { host: '192.0.2.10', port: 38333, type: 'ipv4' }
@@ -318,8 +320,7 @@ test('startAutoCheckpoint writes changes without close', async () => {
   const store = await openStore(path, { mode: 'write' })
   store.startAutoCheckpoint(20)
   store.recordDiscovered(NET, A, null)
-  const deadline = Date.now() + 5000
-  while (!readFileSync(path, 'utf8').includes('192.0.2.10') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  await waitFor(() => readFileSync(path, 'utf8').includes('192.0.2.10'), { what: 'an automatic checkpoint with the record', timeoutMs: 30_000 })
   assert.match(readFileSync(path, 'utf8'), /192\.0\.2\.10/)
   await store.close()
 })
@@ -333,10 +334,19 @@ test('a peer-supplied string with JSON-like text round-trips', async () => {
   assert.equal((await openStore(path, { mode: 'read' })).get(NET, A)?.userAgent, userAgent)
 })
 
-// A child process writes checkpoints in a loop and is killed with SIGKILL mid-way; the
-// file must be the last complete checkpoint, and the next writer takes over the stale lock.
-test('SIGKILL during checkpoints leaves the previous complete file', async () => {
+// A child process writes checkpoints in a loop and is killed with SIGKILL mid-write; the file
+// must be the last complete checkpoint, and the next writer takes over the stale lock. Which
+// write is torn and how long after it paused the kill comes are seeded; the store's write hook
+// (src/store/write-hook.ts) holds that write open half-way and traces every write, so the
+// kill provably lands mid-write.
+test('SIGKILL during a checkpoint leaves the previous complete checkpoint', async () => {
+  const seed = testSeed('store SIGKILL mid-checkpoint')
+  const random = seededRandom(seed)
+  // Write #1 is at open, #2 the first full checkpoint (before "ready"); the loop's are #3 on.
+  const nth = 3 + Math.floor(random() * 3)
+  const afterPauseMs = Math.floor(random() * 200)
   const path = tempStorePath()
+  const traceFile = join(mkdtempSync(join(tmpdir(), 'peers-store-trace-')), 'writes.trace')
   const storeModule = new URL('../src/store/store.ts', import.meta.url).href
   const script = `
     const { openStore } = await import(${JSON.stringify(storeModule)})
@@ -349,20 +359,31 @@ test('SIGKILL during checkpoints leaves the previous complete file', async () =>
       await store.checkpoint()
     }
   `
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve() })
-    child.on('exit', (code) => reject(new Error(`child exited early (${code})`)))
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, PEERS_TEST_STORE_WRITE_TRACE: traceFile, PEERS_TEST_STORE_WRITE_PAUSE: String(nth) }
   })
-  await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 400))
+  let exited = false
+  child.on('exit', () => { exited = true })
+  const trace = (): string[] => existsSync(traceFile) ? readFileSync(traceFile, 'utf8').trim().split('\n') : []
+  await waitFor(() => exited || trace().includes(`paused ${child.pid} ${nth}`), { what: `checkpoint #${nth} to pause half-way`, timeoutMs: 120_000 })
+  assert.equal(exited, false, `the writer exited before write #${nth} paused: does the store's write path call storeWriteHook (src/store/write-hook.ts)?`)
+  await new Promise((resolve) => setTimeout(resolve, afterPauseMs))
   child.kill('SIGKILL')
   await once(child, 'exit')
+  const lines = trace()
+  assert.ok(lines.includes(`begin ${child.pid} ${nth}`) && !lines.includes(`end ${child.pid} ${nth}`), `the kill landed mid-write #${nth}: ${lines.join(' | ')}`)
+  assert.ok(lines.includes(`end ${child.pid} ${nth - 1}`), 'the write before it completed')
+  console.log(`# store SIGKILL: landed mid-write (checkpoint #${nth} torn, ${afterPauseMs} ms after it paused)`)
 
   const log = recordingLogger()
   const store = await openStore(path, { mode: 'write', log })
   assert.equal(store.peers(NET).length, 60000)
   const counts = new Set(store.peers(NET).map((p) => p.advertisements))
   assert.equal(counts.size, 1, `one checkpoint's records, not a mix: ${[...counts].join(', ')}`)
+  // Checkpoint #n−1 was the (n−3)-th round of the loop: each round adds one advertisement.
+  assert.deepEqual([...counts], [nth - 3], 'the last complete checkpoint, not an older one')
   assert.match(log.warnings.join('\n'), /taking over stale lock/)
   await store.close()
   assert.deepEqual(readdirSync(join(path, '..')), ['peers.json'], 'the dead writer\'s temp file and lock are gone')

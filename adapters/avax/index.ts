@@ -1,7 +1,10 @@
-// The AVAX adapter: Avalanche's primary network (mainnet, Fuji). The wire codec, bloom
-// filter and session flow are complete and run against simulated peers; the transport
-// real AvalancheGo nodes require (TLS 1.3 with a staking certificate) is a stub, so the
-// adapter's status is 'stub' and it refuses real crawls.
+// The AVAX adapter: Avalanche's primary network (mainnet, Fuji). The wire codec covers the
+// messages a crawler needs (Handshake, PeerList, GetPeerList, Ping, Pong; other messages are
+// recognised and ignored, zstd-compressed ones refused) with the field numbers of AvalancheGo's
+// proto/p2p/p2p.proto, checked against golden bytes written from that file. The bloom filter
+// and session flow have only ever run against our own simulated peers, not a real AvalancheGo
+// node: the transport real nodes require (TLS 1.3 with a staking certificate, signed IP claims)
+// is a stub, so the adapter's status is 'stub' and it refuses real crawls.
 import type { Adapter, Endpoint, Network, SimulationKit } from '../../src/contract.js'
 import { NotImplementedError, UsageError } from '../../src/errors.js'
 import { formatEndpoint, parseHostPort } from '../../src/net/endpoint.js'

@@ -1,9 +1,10 @@
 // The AVAX p2p messages this adapter models, with field numbers as in AvalancheGo's
-// proto/p2p/p2p.proto, and their protobuf encoding. Every message travels inside the
+// proto/p2p/p2p.proto (github.com/ava-labs/avalanchego; checked field by field, golden bytes in
+// test/avax-codec.test.ts), and their protobuf encoding. Every message travels inside the
 // `Message` envelope, a oneof whose field number says the type.
 import { DecodeError } from '../../src/errors.js'
 import {
-  ProtobufReader, ProtobufWriter, WIRE_VARINT, appendUint32s, asBool, asBytes, asMessage, asString, asUint32, asUint64, pushBounded
+  ProtobufReader, ProtobufWriter, appendUint32s, asBool, asBytes, asMessage, asString, asUint32, asUint64, pushBounded
 } from './protobuf.js'
 
 /** `Message` oneof field numbers (p2p.proto). */
@@ -36,13 +37,7 @@ export interface Handshake {
   /** 16 bytes (IPv4 as an IPv4-mapped IPv6 address) or 4. */
   ipAddr: Uint8Array
   ipPort: number
-  /**
-   * Field 5. Today's p2p.proto has `reserved 5; // Until E upgrade is activated.`; the
-   * name upgrade_time is the one we were given for it and we could not confirm it from
-   * the source. Decoded when it arrives as a varint, skipped otherwise (AvalancheGo skips
-   * a reserved field whatever its wire type); never sent (0 is omitted).
-   */
-  upgradeTime: bigint
+  // Field 5 is `reserved` in p2p.proto ("Until E upgrade is activated"): skipped like any unknown field.
   ipSigningTime: bigint
   /** Signature of the IP and port at ipSigningTime with the TLS (staking) key. */
   ipNodeIdSig: Uint8Array
@@ -80,7 +75,6 @@ export function emptyHandshake (): Handshake {
     myTime: 0n,
     ipAddr: new Uint8Array(0),
     ipPort: 0,
-    upgradeTime: 0n,
     ipSigningTime: 0n,
     ipNodeIdSig: new Uint8Array(0),
     trackedSubnets: [],
@@ -105,7 +99,6 @@ function encodeHandshake (h: Handshake): Uint8Array {
     .uint(2, h.myTime)
     .bytes(3, h.ipAddr)
     .uint(4, h.ipPort)
-    .uint(5, h.upgradeTime)
     .uint(6, h.ipSigningTime)
     .bytes(7, h.ipNodeIdSig)
     .repeatedBytes(8, h.trackedSubnets)
@@ -183,7 +176,6 @@ function decodeHandshake (bytes: Uint8Array): Handshake {
       case 2: h.myTime = asUint64(f); break
       case 3: h.ipAddr = asBytes(f); break
       case 4: h.ipPort = asUint32(f); break
-      case 5: if (f.wireType === WIRE_VARINT) h.upgradeTime = asUint64(f); break
       case 6: h.ipSigningTime = asUint64(f); break
       case 7: h.ipNodeIdSig = asBytes(f); break
       case 8: pushBounded(h.trackedSubnets, asBytes(f), f.number); break

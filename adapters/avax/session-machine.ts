@@ -6,7 +6,8 @@
 //   awaiting-peer-list --PeerList--> handshake complete; send GetPeerList(bloom of known)
 //   gossiping          --PeerList with new peers--> send GetPeerList(bloom) again
 //                      --PeerList with none new, address cap or round cap--> done
-//                      --getaddr timeout (driver)--> done
+//                      --ask-for-peers timeout (driver)--> done
+import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
 import type { FailureReason, LearnedAddress, PeerInfo } from '../../src/contract.js'
 import { formatEndpoint } from '../../src/net/endpoint.js'
@@ -59,9 +60,13 @@ export class AvaxSessionMachine {
   readonly learned: LearnedAddress[] = []
   addressesReceived = 0
   gotAddressAnswer = false
+  /** The first answer to our GetPeerList: its claims, and ms from our request (SessionResult.answer). */
+  answer?: { entries: number, afterMs: number }
   peer?: PeerInfo
   rounds = 0
   private readonly learnedKeys = new Set<string>()
+  /** When the first GetPeerList went out, monotonic ms. */
+  private askedAt = 0
   /** GossipIDs of every claim seen: what our bloom filter tells the peer we know. */
   private readonly knownGossipIds = new Map<string, Uint8Array>()
   private readonly now: () => number
@@ -120,6 +125,7 @@ export class AvaxSessionMachine {
       this.state = 'gossiping'
       return [{ type: 'handshake-complete' }, ...this.askForMore()]
     }
+    if (!this.gotAddressAnswer) this.answer = { entries: claims.length, afterMs: Math.round(performance.now() - this.askedAt) }
     this.gotAddressAnswer = true
     if (fresh === 0 || this.learned.length >= this.options.maxAddresses || this.rounds >= MAX_ROUNDS) {
       this.state = 'done'
@@ -129,6 +135,7 @@ export class AvaxSessionMachine {
   }
 
   private askForMore (): SessionAction[] {
+    if (this.rounds === 0) this.askedAt = performance.now()
     this.rounds++
     return [
       // all_subnets: a crawler wants every validator's IP, not only primary-network ones.

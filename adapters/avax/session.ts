@@ -3,6 +3,7 @@
 import { setMaxListeners } from 'node:events'
 import { DialError, type Endpoint, type FailureReason, type SessionOptions, type SessionResult } from '../../src/contract.js'
 import { DecodeError, DialForbiddenError, NotImplementedError, describeError } from '../../src/errors.js'
+import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { FrameDecoder, encodeFrame } from './framing.js'
 import { decodeMessage, encodeMessage } from './messages.js'
 import { AvaxSessionMachine, type SessionAction } from './session-machine.js'
@@ -61,12 +62,12 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
   const decoder = new FrameDecoder(limits.maxBufferedBytes)
   let handshakeMs: number | undefined
   let malformed = 0
-  let getaddrTimer: NodeJS.Timeout | undefined
+  let askPeersTimer: PhaseTimer | undefined
   let finished = false
 
   return new Promise<SessionResult>((resolve) => {
-    const handshakeTimer = setTimeout(() => end('handshake-timeout', `no handshake within ${timeouts.handshakeMs} ms`), timeouts.handshakeMs)
-    const sessionTimer = setTimeout(() => end('session-limit', `session exceeded ${limits.maxSessionMs} ms`), Math.max(0, limits.maxSessionMs - (performance.now() - started)))
+    const handshakeTimer = startPhaseTimer(timeouts.handshakeMs, () => end('handshake-timeout', `no handshake within ${timeouts.handshakeMs} ms`))
+    const sessionTimer = startPhaseTimer(Math.max(0, limits.maxSessionMs - (performance.now() - started)), () => end('session-limit', `session exceeded ${limits.maxSessionMs} ms`))
     const onAbort = (): void => end('cancelled', 'stopped')
     signal.addEventListener('abort', onAbort, { once: true })
 
@@ -77,14 +78,14 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
     function end (reason?: FailureReason, detail?: string): void {
       if (finished) return
       finished = true
-      clearTimeout(handshakeTimer)
-      clearTimeout(sessionTimer)
-      clearTimeout(getaddrTimer)
+      handshakeTimer.cancel()
+      sessionTimer.cancel()
+      askPeersTimer?.cancel()
       signal.removeEventListener('abort', onAbort)
       socket.off('data', onData)
       const base = { endpoint, learned: machine.learned, addressesReceived: machine.addressesReceived, connectMs }
       const result: SessionResult = handshakeMs !== undefined
-        ? { ...base, ok: true, handshakeMs, peer: machine.peer, gotAddressAnswer: machine.gotAddressAnswer, ...(reason !== undefined ? { detail: `${reason}: ${detail ?? ''}` } : {}) }
+        ? { ...base, ok: true, handshakeMs, peer: machine.peer, gotAddressAnswer: machine.gotAddressAnswer, ...(machine.answer !== undefined ? { answer: machine.answer } : {}), ...(reason !== undefined ? { detail: `${reason}: ${detail ?? ''}` } : {}) }
         : { ...base, ok: false, reason: reason ?? 'error', detail: detail ?? 'session ended before the handshake' }
       // Resolve only once the socket is closed: callers may rely on it being gone.
       if (socket.closed) resolve(result)
@@ -108,13 +109,13 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
             break
           case 'handshake-complete':
             handshakeMs = Math.round(performance.now() - started) - connectMs
-            clearTimeout(handshakeTimer)
+            handshakeTimer.cancel()
             break
           case 'await-peer-list':
-            clearTimeout(getaddrTimer)
-            getaddrTimer = setTimeout(() => {
+            askPeersTimer?.cancel()
+            askPeersTimer = startPhaseTimer(timeouts.askPeersMs, () => {
               apply(machine.askPeersTimeout())
-            }, timeouts.askPeersMs)
+            })
             break
           case 'done':
             end()

@@ -5,7 +5,7 @@ import { Resolver } from 'node:dns/promises'
 import type { BootstrapOptions, Endpoint } from '../../src/contract.js'
 import { describeError } from '../../src/errors.js'
 import { assertDnsAllowed } from '../../src/net/dial-guard.js'
-import { canonicalIPv6 } from '../../src/net/endpoint.js'
+import { canonicalIPv6 } from '../../src/net/ip.js'
 import type { BitcoinNetworkParams } from './params.js'
 import { peerKey } from './session.js'
 

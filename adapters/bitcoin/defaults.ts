@@ -1,13 +1,23 @@
-// The Bitcoin adapter's phase timeouts on clearnet (docs/design.md §1.1, §1.3). The reasoning
-// for each value is in the README's "Timeouts" section; the engine adds overlay floors.
+// The Bitcoin adapter's phase timeouts on clearnet (docs/design.md §1.1, §1.3). The README's
+// "Defaults, and why" section gives the reasoning with sources; the engine adds overlay floors.
+// The floor every value must keep: a slow honest peer that sends its version after 3 s and
+// answers getaddr after 5 s is still found.
 import type { AdapterDefaults } from '../../src/contract.js'
 
 export const BITCOIN_DEFAULTS: AdapterDefaults = {
   timeouts: {
-    // Core's own nConnectTimeout is 5 s: one round trip plus a SYN retransmit or two.
+    // Core's own nConnectTimeout (DEFAULT_CONNECT_TIMEOUT) is 5 s: one round trip plus a SYN
+    // retransmit (Linux resends after 1 s, then 3 s).
     connectMs: 5000,
-    handshakeMs: 10000,
-    // Until #10 lands: the old value.
-    askPeersMs: 35000
+    // A handshake is two round trips of small messages. Twice the 3 s slow peer of the floor;
+    // Core itself waits 60 s (-peertimeout) but a crawler pays this for every silent peer.
+    handshakeMs: 6000,
+    // Current Core (v22+) and bcoin answer at once, so this wait ends early for them. Only old
+    // Core (answer on the exponential trickle, mean AVG_ADDRESS_BROADCAST_INTERVAL = 30 s:
+    // 63% arrive within 30 s) and mute nodes wait it out; 30 s is 6x the slow peer's 5 s.
+    askPeersMs: 30000
   }
+  // Limits: the engine's (src/engine/defaults.ts) fit Bitcoin. An addr/addrv2 answer is at most
+  // 1000 entries (MAX_ADDR_TO_SEND); 1000 addrv2 entries are < 600 KB even with 512-byte
+  // addresses, well under the 1 MiB buffer cap.
 }

@@ -8,6 +8,7 @@ import { BITCOIN_DEFAULTS } from './defaults.js'
 import { BITCOIN_NETWORKS, serviceNames, type BitcoinNetworkParams } from './params.js'
 import { peerKey } from './session.js'
 import { startSimulatedPeer } from './simnet/index.js'
+import { bitcoinNetworkSimulation } from './simnet/network-simulation.js'
 import { runBitcoinSession } from './transport.js'
 
 function paramsOf (network: Network): BitcoinNetworkParams | undefined {
@@ -16,7 +17,8 @@ function paramsOf (network: Network): BitcoinNetworkParams | undefined {
 
 const simulation: SimulationKit = {
   startPeer: startSimulatedPeer,
-  get adapter () { return bitcoinAdapter }
+  get adapter () { return bitcoinAdapter },
+  network: bitcoinNetworkSimulation
 }
 
 export const bitcoinAdapter: Adapter = {

@@ -1,7 +1,7 @@
 // Bitcoin network parameters and protocol limits, as Bitcoin Core defines them
 // (src/kernel/chainparams.cpp, src/node/protocol_version.h, src/net.h, src/protocol.h).
 import type { Endpoint, Network } from '../../src/contract.js'
-import { MAINNET_FIXED_SEEDS, SIGNET_FIXED_SEEDS, TESTNET3_FIXED_SEEDS, TESTNET4_FIXED_SEEDS } from './seeds.js'
+import { MAINNET_FIXED_SEEDS, SIGNET_FIXED_SEEDS, TESTNET4_FIXED_SEEDS } from './seeds.js'
 
 export interface BitcoinNetworkParams extends Network {
   /** The 4 message-start bytes in wire order. */
@@ -55,7 +55,8 @@ export const BITCOIN_NETWORKS: readonly BitcoinNetworkParams[] = [
       'testnet-seed.bluematt.me',
       'seed.testnet.achownodes.xyz'
     ],
-    fixedSeeds: TESTNET3_FIXED_SEEDS
+    // No fixed seeds: see seeds.ts. DNS seeds only.
+    fixedSeeds: []
   },
   {
     id: 'testnet4',

@@ -2,9 +2,9 @@
 // published lists (bitcoin/bitcoin contrib/seeds/nodes_*.txt, the input of
 // src/chainparamsseeds.h), a sample of each address type the list holds. Used only when DNS
 // seeding yields nothing. Versions read: nodes_main.txt at 0022c847, nodes_testnet4.txt at
-// 93967894, nodes_signet.txt at c554c40f; nodes_test.txt through the Core fork
-// sfgroupltd78-gif/bitcoin at b909be86, as the stored bitcoin/bitcoin copy predates TORv3.
-// Regtest has none. I2P entries carry port 0 as Core lists them (SAM has no ports).
+// 93967894, nodes_signet.txt at c554c40f. Testnet3 has none here: the only upstream
+// nodes_test.txt we could read (bitcoin/bitcoin at d0b18be1) lists TORv2 onions, dead since
+// 2021; testnet4 (BIP94) is its successor. Regtest has none. I2P entries carry port 0 as Core lists them (SAM has no ports).
 import type { Endpoint } from '../../src/contract.js'
 
 /** From contrib/seeds/nodes_main.txt. */
@@ -59,55 +59,6 @@ export const MAINNET_FIXED_SEEDS: readonly Endpoint[] = [
   { host: 'dgezrh3kfcngsvufx5lrp6nodcshy2fs3w4ltalwt2etr4qvvylvrkyd.onion', port: 8333, type: 'onion' },
   { host: 'e26a4bpxijuh4nmeqm5g6d2ir6h2cwyw7i7nroxy7s4yo2eog4vvd3id.onion', port: 8333, type: 'onion' },
   { host: 'g3rzugt4b4rv2yq266jeaykvbv76nnqi6735nghovcsnvyqwmfoqsdqd.onion', port: 8333, type: 'onion' },
-]
-
-/** From contrib/seeds/nodes_test.txt. */
-export const TESTNET3_FIXED_SEEDS: readonly Endpoint[] = [
-  { host: 'fc10:efa7:ca6:1548:f8c:6bb9:1cc4:63ae', port: 18333, type: 'cjdns' },
-  { host: 'fc1f:22c3:95dc:a3af:4a93:8251:beb9:1858', port: 18333, type: 'cjdns' },
-  { host: '66lkz2cfzyrz3tde6gflrty63jqr4knyy6uv4dvldrsecpnfx4dq.b32.i2p', port: 0, type: 'i2p' },
-  { host: 'ica24vnstxip7gkr3c6dlmqgw4opmfrvv3dppjds7a3uddurpmxa.b32.i2p', port: 0, type: 'i2p' },
-  { host: 'nhla3xzibmhvav7meemluh2d2jxdrlwicq636a2sohwqhrfgqi4a.b32.i2p', port: 0, type: 'i2p' },
-  { host: 'xy6ytjxel5ku4naqumj4f6hn4agrzh3w44gqcs6xkkzwm5s3jdgq.b32.i2p', port: 0, type: 'i2p' },
-  { host: 'zklt7hncdrl2hupfwnlbt3qaayhjayjhvwvj2m3fok3z36tlnxhq.b32.i2p', port: 0, type: 'i2p' },
-  { host: '2.59.133.20', port: 18333, type: 'ipv4' },
-  { host: '3.126.103.252', port: 18333, type: 'ipv4' },
-  { host: '5.255.97.92', port: 18333, type: 'ipv4' },
-  { host: '20.238.17.253', port: 18333, type: 'ipv4' },
-  { host: '34.57.91.248', port: 18333, type: 'ipv4' },
-  { host: '45.77.25.14', port: 18333, type: 'ipv4' },
-  { host: '57.129.97.56', port: 18333, type: 'ipv4' },
-  { host: '62.210.207.63', port: 18333, type: 'ipv4' },
-  { host: '65.21.205.60', port: 18333, type: 'ipv4' },
-  { host: '74.118.136.46', port: 18333, type: 'ipv4' },
-  { host: '85.208.69.12', port: 18333, type: 'ipv4' },
-  { host: '95.141.35.117', port: 18333, type: 'ipv4' },
-  { host: '135.180.99.74', port: 18333, type: 'ipv4' },
-  { host: '148.113.218.157', port: 18333, type: 'ipv4' },
-  { host: '157.90.95.170', port: 18333, type: 'ipv4' },
-  { host: '178.162.218.121', port: 18333, type: 'ipv4' },
-  { host: '185.107.68.135', port: 18333, type: 'ipv4' },
-  { host: '194.95.66.129', port: 18333, type: 'ipv4' },
-  { host: '208.68.4.71', port: 18333, type: 'ipv4' },
-  { host: '216.219.91.82', port: 18333, type: 'ipv4' },
-  { host: '2001:41d0:303:146e::', port: 18333, type: 'ipv6' },
-  { host: '2001:470:1f05:4e5::2020', port: 18333, type: 'ipv6' },
-  { host: '2001:5a8:4164:7a00::1f8', port: 18333, type: 'ipv6' },
-  { host: '2604:1380:4531:1700::5', port: 18333, type: 'ipv6' },
-  { host: '2620:6e:a0a0:1::71', port: 18333, type: 'ipv6' },
-  { host: '2a01:4f8:160:1083::2', port: 18333, type: 'ipv6' },
-  { host: '2a02:29e0:1:420::64', port: 18333, type: 'ipv6' },
-  { host: '2a04:52c0:102:2219::1', port: 18333, type: 'ipv6' },
-  { host: '36fwktckggarkclbpu2pumsdpck46ahe6cwpozd2gm6q7kgdqljclmad.onion', port: 18333, type: 'onion' },
-  { host: '3dt6kgfrilc3nwliwy5wbmc6oa2b5y3t33nkxlrxrkunr2hoaj56kgyd.onion', port: 18333, type: 'onion' },
-  { host: '5axx4qyub7qtgssrvbbqudu6uqjbuknbvbld2wdscv5p6kh2hsfzjxqd.onion', port: 18333, type: 'onion' },
-  { host: '7ph7mrc24te57mvppajfkfj4mk7zuz4teukymt3wgpdpw6vpndeivtyd.onion', port: 18333, type: 'onion' },
-  { host: 'aesy6tfufadkut6flu2bsqgnw2422ur2ynjalguxlzuzuktg3zehttqd.onion', port: 18333, type: 'onion' },
-  { host: 'devwork6shguhs6miygeq7qpyszu2lizeyop33sbrey7hk53jw26hnad.onion', port: 18333, type: 'onion' },
-  { host: 'gggan3nuzxpd655lafnsunqfxgy56bvsxuuzucgmaowyvq3d7a7o7jad.onion', port: 18333, type: 'onion' },
-  { host: 'i5fjp7ggx62zlfkibzn7s6glpjp3h2ypfom3lmqixig7qbdgej35wfyd.onion', port: 18333, type: 'onion' },
-  { host: 'n23anw4zb7f3paroac626oc2sqy3yn5kjfpcqvb3lvdyx7dzzpovd3id.onion', port: 18333, type: 'onion' },
-  { host: 'rw6reu6rdetz6rnpzoyn2hfy7sxpbja4v5ktmaicqqgszi2eata5lhqd.onion', port: 18333, type: 'onion' },
 ]
 
 /** From contrib/seeds/nodes_testnet4.txt. */

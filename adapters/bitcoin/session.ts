@@ -1,14 +1,19 @@
 // One crawler session with one Bitcoin peer, as a state machine without I/O: the transport
 // feeds it what happened (connected, a message, a decode error, a timeout, the socket's
 // end) and carries out what it returns (send a message, switch timers, disconnect). Tests
-// drive it message by message. Peer behaviour follows Bitcoin Core (see
-// ../shared/bitcoin-p2p.md): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
+// drive it message by message. Peer behaviour follows Bitcoin Core (bitcoin/bitcoin
+// src/net_processing.cpp): version → sendaddrv2/wtxidrelay → verack → getaddr → addr.
+// The answer (docs/design.md §1.1): Core since v22 sends its getaddr answer at once, in one
+// message with its self-announcement, so the first addr/addrv2 after our getaddr is the
+// answer, whatever its size. Only a message whose one entry is the host we dialed (old Core's
+// separate self-announcement, or a node with nothing else to give) leaves us waiting on.
 import { randomFillSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Endpoint, FailureReason, LearnedAddress, PeerInfo, SessionResult } from '../../src/contract.js'
 import type { DecodeError } from '../../src/errors.js'
+import { unmapIPv4 } from '../../src/net/ip.js'
 import { MAX_USER_AGENT, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from './params.js'
-import type { BitcoinMessage, NetAddress } from './wire/index.js'
+import { CountLimitError, type BitcoinMessage, type NetAddress } from './wire/index.js'
 
 export type SessionOutput =
   | { kind: 'send', message: BitcoinMessage }
@@ -25,17 +30,16 @@ export interface SessionConfig {
   /** Addresses kept; the rest are only counted. */
   maxAddresses: number
   /**
-   * An addr message with at most this many entries is a self-announcement or relayed gossip
-   * (Core relays messages of ≤ 10 entries), not the answer to our getaddr.
+   * Learned addresses as they arrive, one batch per addr message (SessionOptions.onLearned).
+   * Given: the result's `learned` stays empty. Absent: they collect there.
    */
-  gossipMaxEntries?: number
+  onLearned?: (batch: LearnedAddress[]) => void
   /** Our version nonce; random by default. */
   nonce?: bigint
   /** Monotonic milliseconds, for connectMs and handshakeMs. */
   now?: () => number
 }
 
-export const DEFAULT_GOSSIP_MAX_ENTRIES = 10
 /** Core's WTXID_RELAY_VERSION: peers from here on get wtxidrelay and sendaddrv2. */
 export const WTXID_RELAY_VERSION = 70016
 /** Decode errors Core shrugs off at any time: the message is dropped, the connection stays. */
@@ -57,16 +61,6 @@ export function peerKey (endpoint: Pick<Endpoint, 'host' | 'port'>): string {
   return host.includes(':') ? `${unmapIPv4(host).toLowerCase()}:${endpoint.port}` : `${host}:${endpoint.port}`
 }
 
-/** `::ffff:1.2.3.4` and `::ffff:102:304` → `1.2.3.4`; anything else unchanged. */
-export function unmapIPv4 (host: string): string {
-  const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(host)
-  if (m === null) return host
-  if (m[1] !== undefined) return m[1]
-  const hi = parseInt(m[2], 16)
-  const lo = parseInt(m[3], 16)
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
-}
-
 /**
  * Peer-supplied text made safe for a log line or the store: control characters (C0, C1)
  * and bidirectional overrides removed, length capped.
@@ -81,7 +75,9 @@ export class BitcoinSession {
   private readonly endpoint: Endpoint
   private readonly userAgent: string
   private readonly maxAddresses: number
-  private readonly gossipMaxEntries: number
+  private readonly onLearned?: (batch: LearnedAddress[]) => void
+  /** The host we dialed, as peerKey writes it: a lone entry with it is a self-announcement. */
+  private readonly dialedHost: string
   private readonly now: () => number
   private readonly startedAt: number
   private connectedAt = 0
@@ -96,7 +92,12 @@ export class BitcoinSession {
   private handshakeMs?: number
   private peer?: PeerInfo
   private gotAddressAnswer = false
+  private getaddrSentAt = 0
+  private answer?: { entries: number, afterMs: number }
+  private oversized?: { messages: number, largestDeclared: number }
   private addressesReceived = 0
+  /** Addresses kept so far (the cap counts them whether streamed or collected). */
+  private keptAddresses = 0
   private readonly learned: LearnedAddress[] = []
   private readonly learnedKeys = new Set<string>()
 
@@ -104,7 +105,8 @@ export class BitcoinSession {
     this.endpoint = config.endpoint
     this.userAgent = config.userAgent
     this.maxAddresses = config.maxAddresses
-    this.gossipMaxEntries = config.gossipMaxEntries ?? DEFAULT_GOSSIP_MAX_ENTRIES
+    this.onLearned = config.onLearned
+    this.dialedHost = hostOfKey(peerKey(config.endpoint))
     this.nonce = config.nonce ?? randomNonce()
     this.now = config.now ?? performance.now.bind(performance)
     this.startedAt = this.now()
@@ -161,6 +163,14 @@ export class BitcoinSession {
         : error.reason === 'buffer-limit' ? 'session-limit' : 'protocol-error'
       return this.end(reason, `${error.reason}: ${error.message}`)
     }
+    // An addr/addrv2 declaring more than 1,000 entries: Core punishes it (Misbehaving, "addr
+    // message size"); we drop it unlearned, count it, and wait on for the answer.
+    if (error instanceof CountLimitError && error.reason === 'too-many-entries' && this.state === 'awaiting-addresses') {
+      this.oversized ??= { messages: 0, largestDeclared: 0 }
+      this.oversized.messages++
+      this.oversized.largestDeclared = Math.max(this.oversized.largestDeclared, error.declared)
+      return NONE
+    }
     // Once the peer is known good a malformed message costs only that message.
     if (DROPPED_DECODE_ERRORS.has(error.reason) || this.state === 'awaiting-addresses') return NONE
     // Before the handshake Core parses only the first version (verack, sendaddrv2 and
@@ -201,6 +211,8 @@ export class BitcoinSession {
     if (this.handshakeMs !== undefined) r.handshakeMs = this.handshakeMs
     if (this.peer !== undefined) r.peer = this.peer
     if (this.ok) r.gotAddressAnswer = this.gotAddressAnswer
+    if (this.answer !== undefined) r.answer = this.answer
+    if (this.oversized !== undefined) r.oversizedAddr = { ...this.oversized }
     return r
   }
 
@@ -229,7 +241,8 @@ export class BitcoinSession {
   }
 
   private handshakeDone (): readonly SessionOutput[] {
-    this.handshakeMs = Math.round(this.now() - this.connectedAt)
+    this.getaddrSentAt = this.now()
+    this.handshakeMs = Math.round(this.getaddrSentAt - this.connectedAt)
     this.state = 'awaiting-addresses'
     return GETADDR
   }
@@ -239,15 +252,25 @@ export class BitcoinSession {
     // Like Core, nothing a peer advertises counts before its handshake is complete: a peer
     // that never finishes one must not be able to steer the crawl.
     if (this.state !== 'awaiting-addresses') return NONE
+    const batch: LearnedAddress[] = []
     for (const a of addresses) {
-      if (this.learned.length >= this.maxAddresses) break
+      if (this.keptAddresses >= this.maxAddresses) break
       const key = peerKey(a)
       if (this.learnedKeys.has(key)) continue
       this.learnedKeys.add(key)
-      this.learned.push({ endpoint: { host: a.host, port: a.port, type: a.type }, key, time: a.time })
+      this.keptAddresses++
+      batch.push({ endpoint: { host: a.host, port: a.port, type: a.type }, key, time: a.time, services: a.services.toString() })
     }
-    if (entries > this.gossipMaxEntries) return this.complete(true)
-    return NONE
+    if (batch.length > 0) {
+      if (this.onLearned !== undefined) this.onLearned(batch)
+      else for (const l of batch) this.learned.push(l)
+    }
+    // A lone entry with the host we dialed (any port) is a self-announcement: old Core's,
+    // sent before its trickled answer, or the whole answer of a node that knows no one else.
+    // Either way more may come: wait on, at most until the ask-for-peers timeout.
+    if (entries === 1 && addresses.length === 1 && hostOfKey(peerKey(addresses[0])) === this.dialedHost) return NONE
+    this.answer = { entries, afterMs: Math.round(this.now() - this.getaddrSentAt) }
+    return this.complete(true)
   }
 
   private complete (gotAddressAnswer: boolean): readonly SessionOutput[] {
@@ -263,6 +286,11 @@ export class BitcoinSession {
     if (detail !== undefined) this.detail = detail
     return FINISH
   }
+}
+
+/** The host part of a peerKey (`host:port`, IPv6 without brackets). */
+function hostOfKey (key: string): string {
+  return key.slice(0, key.lastIndexOf(':'))
 }
 
 function send (message: BitcoinMessage): SessionOutput {

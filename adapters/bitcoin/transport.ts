@@ -8,14 +8,15 @@ import { performance } from 'node:perf_hooks'
 import { DialError, type Endpoint, type FailureReason, type SessionOptions, type SessionResult } from '../../src/contract.js'
 import { describeError } from '../../src/errors.js'
 import { tcpDial } from '../../src/net/dialers/tcp.js'
+import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { MAX_PAYLOAD } from './params.js'
 import { BitcoinSession, type SessionConfig, type SessionOutput } from './session.js'
 import { encodeFrame, FrameParser, HEADER_BYTES, type BitcoinMessage } from './wire/index.js'
 
 export interface TransportConfig {
   magic: Uint8Array
-  /** Passed to the session (tests set the nonce or the gossip threshold). */
-  session?: Pick<SessionConfig, 'gossipMaxEntries' | 'nonce'>
+  /** Passed to the session (tests set the nonce). */
+  session?: Pick<SessionConfig, 'nonce'>
 }
 
 /** Frames without a payload (verack, sendaddrv2, wtxidrelay, getaddr) are the same for every session of a network: encode each once. */
@@ -37,7 +38,7 @@ function fixedFrame (magic: Uint8Array, message: BitcoinMessage): Uint8Array | u
 
 /** Connect, handshake, collect addresses, disconnect. Never throws. */
 export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, config: TransportConfig): Promise<SessionResult> {
-  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, ...config.session })
+  const session = new BitcoinSession({ endpoint, userAgent: options.userAgent, maxAddresses: options.limits.maxAddresses, onLearned: options.onLearned, ...config.session })
   const { signal, timeouts, limits } = options
   if (signal.aborted) {
     session.end('cancelled', 'aborted before dialing')
@@ -48,7 +49,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     // A buffer smaller than one header could never hold a message.
     const parser = new FrameParser(magic, { maxPayload: MAX_PAYLOAD, maxBufferedBytes: Math.max(HEADER_BYTES, limits.maxBufferedBytes) })
     const deadline = performance.now() + limits.maxSessionMs
-    let timer: NodeJS.Timeout | undefined
+    let timer: PhaseTimer | undefined
     let done = false
 
     let socket: Socket | undefined
@@ -90,11 +91,11 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
 
     /** One timer: the current phase's timeout or the session cap, whichever comes first. */
     function arm (phaseMs: number): void {
-      clearTimeout(timer)
+      timer?.cancel()
       const left = deadline - performance.now()
       timer = phaseMs < left
-        ? setTimeout(() => { apply(session.timedOut()) }, phaseMs)
-        : setTimeout(() => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) }, Math.max(0, left))
+        ? startPhaseTimer(phaseMs, () => { apply(session.timedOut()) })
+        : startPhaseTimer(Math.max(0, left), () => { apply(session.end('session-limit', `session took over ${limits.maxSessionMs} ms`)) })
     }
 
     function onAbort (): void {
@@ -136,7 +137,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
 
     function finish (): void {
       done = true
-      clearTimeout(timer)
+      timer?.cancel()
       signal.removeEventListener('abort', onAbort)
       const result = session.result()
       // After a good session say goodbye with a FIN; otherwise just drop the socket. Only

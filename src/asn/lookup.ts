@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import maxmind, { type AsnResponse, type Reader } from 'maxmind'
 import type { Logger } from '../contract.js'
 import { AsnDatabaseError } from '../errors.js'
-import { ipv4FromMapped } from './ip.js'
+import { ipv4FromMapped } from '../net/ip.js'
 
 export interface AsnLookup {
   readonly path: string
@@ -116,7 +116,7 @@ function find (reader: Reader<AsnRecord>, text: string): AsnRecord | null {
   if (version !== 6) return null
   const ip = text.includes('%') ? text.slice(0, text.indexOf('%')) : text
   // Not every database aliases ::ffff:0:0/96 to IPv4; ask for the IPv4 address itself.
-  const mapped = /ffff/i.test(ip) ? ipv4FromMapped(ip) : undefined
+  const mapped = ipv4FromMapped(ip)
   return reader.get(mapped ?? ip)
 }
 

@@ -8,7 +8,7 @@
 // The tree is built in typed arrays (two uint32 child slots per node) so half a million
 // ranges cost tens of megabytes, not an object per node.
 
-import { parseIpv4, parseIpv6 } from './ip.js'
+import { ipv4ToNumber, ipv6ToBigInt } from '../net/ip.js'
 
 /** One data record: a flat map of strings and unsigned 32-bit integers (e.g. the GeoLite2-ASN fields). */
 export type MmdbRecord = Readonly<Record<string, string | number>>
@@ -72,15 +72,15 @@ export class MmdbWriter {
   insertRange (start: string, end: string, record: MmdbRecord): void {
     if (this.finished) throw new Error('MmdbWriter: insertRange after toBuffer')
     const leaf = DATA_FLAG | this.indexOf(record)
-    const startV4 = parseIpv4(start)
+    const startV4 = ipv4ToNumber(start)
     if (startV4 !== undefined) {
-      const endV4 = parseIpv4(end)
+      const endV4 = ipv4ToNumber(end)
       if (endV4 === undefined || endV4 < startV4) throw new RangeError(`bad IPv4 range ${start} - ${end}`)
       this.insertIpv4Range(startV4, endV4, leaf)
       return
     }
-    const startV6 = parseIpv6(start)
-    const endV6 = parseIpv6(end)
+    const startV6 = ipv6ToBigInt(start)
+    const endV6 = ipv6ToBigInt(end)
     if (startV6 === undefined || endV6 === undefined || endV6 < startV6) throw new RangeError(`bad IP range ${start} - ${end}`)
     this.insertIpv6Range(startV6, endV6, leaf)
   }

@@ -1,23 +1,9 @@
-import { Flags } from '@oclif/core'
-import { Simnet, type SimnetOptions } from '../../adapters/bitcoin/simnet/index.js'
-import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
+import { Args, Flags } from '@oclif/core'
+import { adapters, getAdapter, getNetwork } from '../../adapters/index.js'
 import { PeersCommand } from '../cli/base-command.js'
-import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
+import { parseSimulationFlags, simulationFlags } from '../cli/simulation-flags.js'
 import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
-
-// Parsed after oclif's parse (src/number-flags.ts): a bad number is one line.
-const COUNT_FLAGS = {
-  nodes: { summary: 'Honest nodes: reachable, answering like Bitcoin Core.', integer: true, min: 1, required: true },
-  refused: { summary: 'Addresses nobody listens on (the dial is refused).', integer: true, min: 0, default: 0 },
-  silent: { summary: 'Nodes that accept and never speak.', integer: true, min: 0, default: 0 },
-  'wrong-network': { summary: 'Nodes of another network (another magic).', integer: true, min: 0, default: 0 },
-  'close-immediately': { summary: 'Nodes that accept and close at once.', integer: true, min: 0, default: 0 },
-  hole: { summary: 'Addresses in 127.9.0.0/16: dials time out under `HOLE=1 netns-run`, are refused elsewhere.', integer: true, min: 0, default: 0 },
-  'getaddr-delay': { summary: 'Mean delay of the getaddr answer, ms (exponential, like Core\'s trickle); 0 answers at once.', integer: true, min: 0, default: 0 },
-  seed: { summary: 'PRNG seed: the same seed gives the same network.', integer: true, min: 0, max: 0xffffffff, default: 1 },
-  port: { summary: 'Port of every node (default: the network\'s); 0 gives each node one from the OS.', integer: true, min: 0, max: 65535 }
-} satisfies Record<string, NumberSpec>
 
 export interface SimnetSummary {
   network: string
@@ -29,66 +15,58 @@ export interface SimnetSummary {
   crawlCommand: string
 }
 
+const simulated = adapters.filter((a) => a.simulation.network !== undefined)
+const SIMULATION_FLAGS = simulationFlags(adapters)
+
 export default class SimnetCommand extends PeersCommand {
-  static override summary = 'Run a simulated Bitcoin network on loopback addresses, to crawl without the internet.'
+  static override summary = 'Run a simulated network on loopback addresses, to crawl without the internet.'
 
   static override description = [
-    'Starts honest nodes that answer a crawler like Bitcoin Core (version, sendaddrv2, verack, a self-announcement, then one getaddr answer of 23% of what they know), each on its own address in 127.1.0.0–127.8.255.255 with the network\'s port, plus unreachable ones of the kinds asked for.',
-    'Prints the seed endpoint and the crawl command to run against it, then runs until Ctrl-C or SIGTERM.',
-    'Linux routes all of 127.0.0.0/8 to the loopback interface; elsewhere only 127.0.0.1 may work. Run both the simnet and the crawl inside ../shared/tools/netns-run to be sure nothing leaves the machine; HOLE=1 makes the --hole addresses time out as most gossiped addresses do.',
-    'More than about 15,000 nodes need a higher open-file limit (ulimit -n).'
+    'Starts the simulated network of ADAPTER (default bitcoin): nodes of its protocol, each on a loopback address, and prints the seed endpoints and the crawl command to run against them, then runs until Ctrl-C or SIGTERM.',
+    ...simulated.flatMap((a) => a.simulation.network?.description ?? [])
   ].join('\n')
 
   static override examples = [
-    '<%= config.bin %> simnet --nodes 1000 --refused 200 --silent 50',
-    'HOLE=1 ../shared/tools/netns-run <%= config.bin %> simnet --nodes 10000 --hole 5000 --getaddr-delay 2000 --seed 7',
-    '<%= config.bin %> simnet --nodes 50 --json'
+    '<%= config.bin %> simnet --nodes 50 --json',
+    ...simulated.flatMap((a) => (a.simulation.network?.examples ?? []).map((e) => `<%= config.bin %> simnet ${a.name} ${e}`))
   ]
 
+  static override args = {
+    adapter: Args.string({ description: `The adapter whose network to simulate: ${simulated.map((a) => a.name).join(', ')}.`, default: 'bitcoin' })
+  }
+
   static override flags = {
-    ...numberFlags(COUNT_FLAGS),
-    net: Flags.string({ options: BITCOIN_NETWORKS.map((n) => n.name), default: 'regtest', summary: 'Bitcoin network whose magic and port the nodes use.' })
+    ...SIMULATION_FLAGS,
+    net: Flags.string({ summary: 'Network whose magic and port the nodes use (default: the simulation\'s, regtest for bitcoin).' })
   }
 
   async run (): Promise<void> {
-    const { flags } = await this.parse(SimnetCommand)
-    const n = parseNumberFlags(COUNT_FLAGS, flags)
+    const { args, flags } = await this.parse(SimnetCommand)
+    const adapter = getAdapter(args.adapter)
+    const simulation = adapter.simulation.network
+    if (simulation === undefined) {
+      throw new UsageError(`the ${adapter.name} adapter offers no simulated network: try ${simulated.map((a) => `'peers simnet ${a.name}'`).join(', ')}`)
+    }
+    const network = getNetwork(adapter, flags.net ?? simulation.defaultNetwork)
+    const values = parseSimulationFlags(adapter, simulation.flags, Object.keys(SIMULATION_FLAGS), flags as Record<string, unknown>)
     const log = this.makeLogger(flags)
-    const simnet = newSimnet({
-      network: flags.net,
-      nodes: n.nodes,
-      refused: n.refused,
-      silent: n.silent,
-      wrongNetwork: n['wrong-network'],
-      closeImmediately: n['close-immediately'],
-      hole: n.hole,
-      getaddrDelayMeanMs: n['getaddr-delay'],
-      seed: n.seed,
-      basePort: n.port
-    })
+    let running
     try {
-      await simnet.start()
+      running = await simulation.start(network, values)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EADDRINUSE') throw new UsageError(`a node's address is in use (another simnet running?): ${(err as Error).message}; try --port`)
-      if (code === 'EMFILE') throw new UsageError(`too many nodes for the open-file limit: raise it (ulimit -n) or lower --nodes`)
+      if (code === 'EMFILE') throw new UsageError('too many nodes for the open-file limit: raise it (ulimit -n) or lower --nodes')
       throw err
     }
 
-    const seeds = simnet.seeds().map(formatEndpoint)
+    const seeds = running.seeds.map(formatEndpoint)
     const summary: SimnetSummary = {
-      network: flags.net,
+      network: network.name,
       seeds,
-      reachable: simnet.truth().length,
-      nodes: {
-        honest: n.nodes,
-        refused: n.refused,
-        silent: n.silent,
-        wrongNetwork: n['wrong-network'],
-        closeImmediately: n['close-immediately'],
-        hole: n.hole
-      },
-      crawlCommand: `peers crawl bitcoin --net ${flags.net} ${seeds.map((s) => `--seed ${s}`).join(' ')} --allow-cidr 127.0.0.0/8`
+      reachable: running.reachable,
+      nodes: { ...running.nodes },
+      crawlCommand: ['peers crawl', adapter.name, '--net', network.name, ...seeds.map((s) => `--seed ${s}`), ...running.crawlFlags].join(' ')
     }
     // Printed at once, not at exit: whoever runs the crawl needs the seeds while this runs.
     if (this.jsonEnabled()) {
@@ -97,8 +75,8 @@ export default class SimnetCommand extends PeersCommand {
       for (const s of seeds) this.log(`seed ${s}`)
       this.log(summary.crawlCommand)
     }
-    log.info(`simnet: ${simnet.size} addresses on ${flags.net}, ${summary.reachable} reachable from the seed; Ctrl-C stops`)
-    if (n.hole > 0) log.info('simnet: hole addresses (127.9.0.0/16) time out only under HOLE=1 netns-run; elsewhere they are refused')
+    log.info(`simnet: ${running.size} addresses on ${network.name}, ${summary.reachable} reachable from the seed; Ctrl-C stops`)
+    for (const note of running.notes) log.info(`simnet: ${note}`)
 
     await new Promise<void>((resolve) => {
       const stop = (): void => {
@@ -109,18 +87,6 @@ export default class SimnetCommand extends PeersCommand {
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)
     })
-    await simnet.stop()
-    const s = simnet.stats
-    log.info(`simnet stopped: ${s.connections} connections, ${s.handshakes} handshakes, ${s.getaddrAnswered} getaddr answered, ${s.pongs} pongs`)
-  }
-}
-
-/** The simnet's own range checks (too many nodes for their ranges) are the user's to fix. */
-function newSimnet (options: SimnetOptions): Simnet {
-  try {
-    return new Simnet(options)
-  } catch (err) {
-    if (err instanceof RangeError) throw new UsageError(err.message)
-    throw err
+    log.info(`simnet stopped: ${await running.stop()}`)
   }
 }

@@ -10,21 +10,25 @@ import type { FailureReason, SessionLimits, SessionTimeouts } from '../contract.
  */
 export const DEFAULT_CONCURRENCY = 1000
 
+/**
+ * Phase timeouts and limits for an adapter that declares none (`Adapter.defaults`). Each
+ * adapter's own values, and the protocol reasons behind them, live with the adapter
+ * (adapters/bitcoin/defaults.ts).
+ */
 export const DEFAULT_TIMEOUTS: SessionTimeouts = {
   // A SYN-ACK takes one round trip (< 1 s almost everywhere); 5 s also covers one SYN retransmit.
   connectMs: 5000,
-  // Handshakes are a few small messages; busy nodes and Tor-routed ones can take several seconds.
+  // Handshakes are a few small messages; busy nodes and overlay-routed ones can take several seconds.
   handshakeMs: 10000,
-  // Bitcoin Core sends its getaddr answer on the addr trickle timer (exponential, mean 30 s),
-  // so most answers arrive within 35 s; waiting longer buys little.
+  // How long a peer may take to answer the request for peers.
   askPeersMs: 35000
 }
 
 export const DEFAULT_LIMITS: SessionLimits = {
-  // The largest message a crawler needs is an address answer: 1000 addrv2 entries are < 600 KB
-  // even with 512-byte addresses. 1 MiB per incomplete message bounds 1000 hostile peers to ~1 GB.
+  // The largest message a crawler needs is an address answer (under 600 KB for Bitcoin's
+  // largest). 1 MiB per incomplete message bounds 1000 hostile peers to ~1 GB.
   maxBufferedBytes: 1 << 20,
-  // A getaddr answer is at most 1000 entries; gossip and self-announcements add a few more.
+  // An address answer holds at most ~1000 entries; gossip and self-announcements add a few more.
   maxAddresses: 2500,
   // All phases above plus slack: no socket outlives a minute.
   maxSessionMs: 60000

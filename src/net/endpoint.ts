@@ -1,25 +1,11 @@
-import { isIPv4, isIPv6 } from 'node:net'
-import type { AddressType, Endpoint } from '../contract.js'
+import { isIPv6 } from 'node:net'
+import type { Endpoint } from '../contract.js'
 import { UsageError } from '../errors.js'
+import { addressTypeOf, canonicalIPv6 } from './ip.js'
 
 /** `1.2.3.4:8333`, `[2001:db8::1]:8333`, `abc….onion:8333`: the port is never ambiguous. */
 export function formatEndpoint (e: Pick<Endpoint, 'host' | 'port'>): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`
-}
-
-/** RFC 5952 text for an IPv6 literal (lower case, longest zero run compressed). */
-export function canonicalIPv6 (host: string): string {
-  // The WHATWG URL parser gives RFC 5952 form without a hand-written compressor.
-  return new URL(`http://[${host}]/`).hostname.slice(1, -1)
-}
-
-export function ipTypeOf (host: string): AddressType | undefined {
-  if (isIPv4(host)) return 'ipv4'
-  // CJDNS lives in fc00::/8: the first group has four digits and starts with fc (`fc::1` is 00fc::1).
-  if (isIPv6(host)) return /^fc[0-9a-f]{2}:/i.test(host) ? 'cjdns' : 'ipv6'
-  if (/^[a-z2-7]{56}\.onion$/i.test(host)) return 'onion'
-  if (/^[a-z2-7]{52}\.b32\.i2p$/i.test(host)) return 'i2p'
-  return undefined
 }
 
 /**
@@ -53,11 +39,11 @@ export function parseHostPort (text: string, defaultPort: number): Endpoint {
   }
   // A zone (`fe80::1%eth0`) passes isIPv6 but names an interface of this machine, not a peer.
   if (host.includes('%')) throw new UsageError(`'${text}' has an IPv6 zone id: expected an address without %zone`)
-  const type = ipTypeOf(host)
+  const type = addressTypeOf(host)
   if (type === undefined) {
-    throw new UsageError(`'${text}' is not an address: expected an IPv4 or IPv6 literal, .onion or .b32.i2p name, with an optional :port`)
+    throw new UsageError(`'${text}' is not an address: expected an IPv4 or IPv6 literal, a Tor v3 .onion name (with a valid checksum) or a .b32.i2p name, with an optional :port`)
   }
-  if (type === 'ipv6' || type === 'cjdns') host = canonicalIPv6(host)
+  if (type === 'ipv6' || type === 'cjdns' || type === 'yggdrasil') host = canonicalIPv6(host)
   else if (type !== 'ipv4') host = host.toLowerCase()
   return { host, port, type }
 }

@@ -1,44 +1,13 @@
 // Which addresses the crawler dials. Peers advertise anything (private ranges, documentation
 // ranges, multicast); dialing those wastes slots at best and probes someone's LAN at worst.
-// Defaults follow Bitcoin Core's IsRoutable/IsValid (shared/bitcoin-p2p.md section 7) plus
-// ranges Core does not exclude but no public peer can live in.
+// The default refusals are ip.ts's NON_ROUTABLE ranges.
 import type { AddressType, Endpoint } from '../contract.js'
 import { formatEndpoint } from './endpoint.js'
-import { CidrSet, ipv4ToNumber, ipv6ToBigInt, parseCidr, type CidrRange } from './cidr.js'
+import { CidrSet, ipv4ToNumber, ipv6ToBigInt, NON_ROUTABLE, nonRoutableWhy, parseCidr } from './ip.js'
 
 export const SKIP_REASONS = ['non-routable', 'denied', 'outside-only', 'not-dialable-type'] as const
 export type SkipReason = typeof SKIP_REASONS[number]
 export type Classification = { dial: true } | { dial: false, reason: SkipReason }
-
-/** The default non-routable ranges, each with why it is one. */
-export const NON_ROUTABLE: ReadonlyArray<{ cidr: string, why: string }> = [
-  { cidr: '0.0.0.0/8', why: '"this network", RFC 1122' },
-  { cidr: '10.0.0.0/8', why: 'private, RFC 1918' },
-  { cidr: '100.64.0.0/10', why: 'carrier-grade NAT, RFC 6598' },
-  { cidr: '127.0.0.0/8', why: 'loopback' },
-  { cidr: '169.254.0.0/16', why: 'link-local, RFC 3927' },
-  { cidr: '172.16.0.0/12', why: 'private, RFC 1918' },
-  { cidr: '192.0.2.0/24', why: 'documentation, RFC 5737' },
-  { cidr: '192.168.0.0/16', why: 'private, RFC 1918' },
-  { cidr: '198.18.0.0/15', why: 'benchmarking, RFC 2544' },
-  { cidr: '198.51.100.0/24', why: 'documentation, RFC 5737' },
-  { cidr: '203.0.113.0/24', why: 'documentation, RFC 5737' },
-  { cidr: '224.0.0.0/4', why: 'multicast' },
-  { cidr: '255.255.255.255/32', why: 'broadcast' },
-  { cidr: '240.0.0.0/4', why: 'reserved, RFC 1112' },
-  { cidr: '::/128', why: 'unspecified' },
-  { cidr: '::1/128', why: 'loopback' },
-  // Adapters normalise IPv4-mapped addresses to IPv4; one still mapped here is malformed.
-  { cidr: '::ffff:0:0/96', why: 'IPv4-mapped' },
-  { cidr: '2001:10::/28', why: 'ORCHID, RFC 4843' },
-  { cidr: '2001:20::/28', why: 'ORCHIDv2, RFC 7343' },
-  { cidr: '2001:db8::/32', why: 'documentation, RFC 3849' },
-  { cidr: '3fff::/20', why: 'documentation, RFC 9637' },
-  { cidr: 'fc00::/7', why: 'unique local, RFC 4193' },
-  { cidr: 'fe80::/64', why: 'link-local, RFC 4862' },
-  { cidr: 'fec0::/10', why: 'site-local, deprecated' },
-  { cidr: 'ff00::/8', why: 'multicast' }
-]
 
 export interface PolicyOptions {
   /** Permit ranges the defaults refuse (e.g. 127.0.0.0/8 for a simulated network). */
@@ -108,12 +77,8 @@ export class AddressPolicy {
       case 'non-routable': {
         const range = this.nonRoutable.find(endpoint.host)
         if (range === undefined) return `${where} is not a valid ${endpoint.type} address`
-        return `${where} is non-routable (${range.text}, ${whyOf(range)}): pass --allow-cidr ${range.text} to dial it`
+        return `${where} is non-routable (${range.text}, ${nonRoutableWhy(range)}): pass --allow-cidr ${range.text} to dial it`
       }
     }
   }
-}
-
-function whyOf (range: CidrRange): string {
-  return NON_ROUTABLE.find((r) => parseCidr(r.cidr).text === range.text)?.why ?? 'reserved'
 }

@@ -2,7 +2,7 @@
 // (ipv6, cjdns, yggdrasil) in numeric order, then overlay names (onion, i2p) by name;
 // the port breaks ties.
 import { isIPv4, isIPv6 } from 'node:net'
-import { parseIpv4, parseIpv6 } from '../asn/ip.js'
+import { ipv4ToNumber, ipv6ToBigInt } from '../net/ip.js'
 import type { Endpoint } from '../contract.js'
 
 /** A string whose plain comparison gives the address order. */
@@ -21,9 +21,9 @@ export function sortByAddress<T extends Pick<Endpoint, 'host' | 'port'>> (items:
 }
 
 function ipv4Hex (host: string): string {
-  return (parseIpv4(host) ?? 0).toString(16).padStart(8, '0')
+  return (ipv4ToNumber(host) ?? 0).toString(16).padStart(8, '0')
 }
 
 function ipv6Hex (host: string): string {
-  return (parseIpv6(host) ?? 0n).toString(16).padStart(32, '0')
+  return (ipv6ToBigInt(host) ?? 0n).toString(16).padStart(32, '0')
 }

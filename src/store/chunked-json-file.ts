@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks'
 import type { Adapter } from 'lowdb'
 import { StoreError } from '../errors.js'
 import { STORE_SCHEMA_VERSION, type PeerRecord, type RunRecord } from './types.js'
+import { storeWriteHook } from './write-hook.js'
 
 export interface StoreFile {
   schema: typeof STORE_SCHEMA_VERSION
@@ -69,6 +70,7 @@ export class ChunkedJsonFile implements Adapter<StoreFile> {
     const temp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`)
     let blockedMs = 0
     let bytes = 0
+    const traced = storeWriteHook?.begin()
     const handle = await open(temp, 'w')
     try {
       let pending: string[] = []
@@ -91,6 +93,10 @@ export class ChunkedJsonFile implements Adapter<StoreFile> {
         await flush(false)
       }
       await push(`{"schema":${data.schema},"peers":{`)
+      if (traced !== undefined) { // tests only: part of the file on disk, then the hook's pause
+        await flush(true)
+        await traced.midway()
+      }
       const networks = Object.keys(data.peers)
       for (const [n, network] of networks.entries()) {
         const records = data.peers[network]
@@ -122,6 +128,7 @@ export class ChunkedJsonFile implements Adapter<StoreFile> {
       throw new StoreError('PEERS_STORE_IO', `cannot replace store ${this.path}: ${(err as Error).message}`, { cause: err })
     }
     await syncDirectory(dir)
+    traced?.end()
     this.lastWrite = { blockedMs, bytes }
   }
 

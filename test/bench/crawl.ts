@@ -155,7 +155,7 @@ interface RunningSimnet {
 }
 
 async function startSimnet (config: SimnetProcessConfig): Promise<RunningSimnet> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/test/bench/simnet-process.js'), JSON.stringify(config)], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist-test/test/bench/simnet-process.js'), JSON.stringify(config)], {
     cwd: ROOT,
     env: CHILD_ENV,
     stdio: ['pipe', 'pipe', 'inherit']
@@ -184,7 +184,7 @@ interface CliRun {
 
 async function runCli (seeds: readonly string[], storePath: string, work: string, settings: CrawlSettings): Promise<CliRun> {
   const probeFile = join(work, 'probe.json')
-  const nodeArgs = ['--import', join(ROOT, 'dist/test/bench/crawler-probe.js')]
+  const nodeArgs = ['--import', join(ROOT, 'dist-test/test/bench/crawler-probe.js')]
   if (settings.cpuProfileDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`)
   const cliArgs = [
     join(ROOT, 'bin/run.js'), 'crawl', 'bitcoin', '--net', NETWORK,

@@ -5,10 +5,11 @@ import { DecodeError } from '../../src/errors.js'
 import type { AddressType } from '../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MAX_USER_AGENT } from '../../adapters/bitcoin/params.js'
 import {
-  KNOWN_COMMANDS, FrameParser, checksum, commandName, decodePayload, encodeFrame, encodePayload, formatIPv4,
-  formatIPv6, formatLegacyIp, i2pFromHash, onionFromPubkey, type BitcoinMessage, type NetAddress, type ParsedFrame,
+  KNOWN_COMMANDS, FrameParser, checksum, commandName, decodePayload, encodeFrame, encodePayload,
+  type BitcoinMessage, type NetAddress, type ParsedFrame,
   type ServiceAddress
 } from '../../adapters/bitcoin/wire/index.js'
+import { i2pFromHash, ipFromBytes16, ipv4FromBytes, ipv6FromBytes, onionFromPubkey } from '../../src/net/ip.js'
 
 /** Every reason the codec may give; anything else (notably 'internal') is a bug. */
 export const DECODE_REASONS = [
@@ -65,10 +66,10 @@ function randomIPv6Bytes (rng: Rng): Uint8Array {
 
 function randomHost (rng: Rng, type: AddressType): string {
   switch (type) {
-    case 'ipv4': return formatIPv4(rng.bytes(4))
-    case 'ipv6': return formatIPv6(randomIPv6Bytes(rng))
-    case 'cjdns': return formatIPv6(Uint8Array.of(0xfc, ...rng.bytes(15)))
-    case 'yggdrasil': return formatIPv6(Uint8Array.of(0x02, ...rng.bytes(15)))
+    case 'ipv4': return ipv4FromBytes(rng.bytes(4))
+    case 'ipv6': return ipv6FromBytes(randomIPv6Bytes(rng))
+    case 'cjdns': return ipv6FromBytes(Uint8Array.of(0xfc, ...rng.bytes(15)))
+    case 'yggdrasil': return ipv6FromBytes(Uint8Array.of(0x02, ...rng.bytes(15)))
     case 'onion': return onionFromPubkey(rng.bytes(32))
     case 'i2p': return i2pFromHash(rng.bytes(32))
   }
@@ -76,7 +77,7 @@ function randomHost (rng: Rng, type: AddressType): string {
 
 function randomServiceAddress (rng: Rng): ServiceAddress {
   const ip = rng.bool() ? Uint8Array.of(...IPV4_MAPPED, ...rng.bytes(4)) : rng.bytes(16)
-  return { services: rng.u64(), host: formatLegacyIp(ip), port: rng.int(0x10000) }
+  return { services: rng.u64(), host: ipFromBytes16(ip), port: rng.int(0x10000) }
 }
 
 function randomUserAgent (rng: Rng): string {

@@ -1,11 +1,12 @@
 // The session state machine, driven message by message without a socket.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Endpoint } from '../../src/contract.js'
+import type { Endpoint, LearnedAddress } from '../../src/contract.js'
 import { DecodeError } from '../../src/errors.js'
 import { MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../../adapters/bitcoin/params.js'
-import { BitcoinSession, peerKey, sanitizePeerText, unmapIPv4, type SessionConfig, type SessionOutput } from '../../adapters/bitcoin/session.js'
-import type { BitcoinMessage, NetAddress, VersionPayload } from '../../adapters/bitcoin/wire/index.js'
+import { unmapIPv4 } from '../../src/net/ip.js'
+import { BitcoinSession, peerKey, sanitizePeerText, type SessionConfig, type SessionOutput } from '../../adapters/bitcoin/session.js'
+import { checksum, CountLimitError, FrameParser, Writer, type BitcoinMessage, type NetAddress, type VersionPayload } from '../../adapters/bitcoin/wire/index.js'
 
 const PEER: Endpoint = { host: '127.1.0.1', port: 18444, type: 'ipv4' }
 const OUR_NONCE = 0x1122334455667788n
@@ -150,24 +151,78 @@ describe('BitcoinSession handshake', () => {
 })
 
 describe('BitcoinSession addresses', () => {
-  it('keeps a self-announcement but waits for the real answer', () => {
-    const s = handshaken()
-    const self: NetAddress = { time: 1, services: 0x409n, type: 'ipv4', host: '127.1.0.1', port: 18444 }
-    assert.deepEqual(s.received({ command: 'addr', addresses: [self] }), [])
-    assert.equal(s.phase, 'awaiting-addresses')
-    assert.deepEqual(summary(s.received({ command: 'addrv2', addresses: addresses(11), skipped: 0 })), ['finish'])
+  // Oracle: Core since v22 (src/net_processing.cpp, the GETADDR branch of ProcessMessage and
+  // MaybeSendAddr) answers at once, its own address inside the same message; see
+  // ../shared/bitcoin-p2p.md §5.
+  it('takes the first addr after getaddr for the answer, whatever its size', () => {
+    let t = 1000
+    const s = handshaken({ now: () => t })
+    t = 1250
+    assert.deepEqual(summary(s.received({ command: 'addr', addresses: addresses(2) })), ['finish'])
     const r = s.result()
     assert.equal(r.ok, true)
     assert.equal(r.gotAddressAnswer, true)
-    assert.equal(r.addressesReceived, 12)
-    assert.equal(r.learned.length, 12)
-    assert.deepEqual(r.learned[0], { endpoint: { host: '127.1.0.1', port: 18444, type: 'ipv4' }, key: '127.1.0.1:18444', time: 1 })
+    assert.deepEqual(r.answer, { entries: 2, afterMs: 250 })
+    assert.deepEqual(r.learned[0], { endpoint: { host: '10.0.0.1', port: 8333, type: 'ipv4' }, key: '10.0.0.1:8333', time: 1_700_000_000, services: '1' })
   })
 
-  it('treats messages of up to gossipMaxEntries as gossip (configurable)', () => {
-    const s = handshaken({ gossipMaxEntries: 3 })
-    assert.deepEqual(s.received({ command: 'addr', addresses: addresses(3) }), [])
-    assert.deepEqual(summary(s.received({ command: 'addr', addresses: addresses(4, 100) })), ['finish'])
+  it('waits on after a lone self-announcement (any port), then takes the next message', () => {
+    const s = handshaken()
+    const self: NetAddress = { time: 1, services: 0x409n, type: 'ipv4', host: '127.1.0.1', port: 8333 }
+    assert.deepEqual(s.received({ command: 'addr', addresses: [self] }), [])
+    assert.equal(s.phase, 'awaiting-addresses')
+    assert.deepEqual(summary(s.received({ command: 'addrv2', addresses: addresses(3), skipped: 0 })), ['finish'])
+    const r = s.result()
+    assert.equal(r.gotAddressAnswer, true)
+    assert.equal(r.answer?.entries, 3)
+    assert.equal(r.addressesReceived, 4)
+    assert.deepEqual(r.learned[0], { endpoint: { host: '127.1.0.1', port: 8333, type: 'ipv4' }, key: '127.1.0.1:8333', time: 1, services: '1033' })
+  })
+
+  it('a lone entry of another host is an answer; the dialed host as IPv4-mapped IPv6 is a self-announcement', () => {
+    const other = handshaken()
+    assert.deepEqual(summary(other.received({ command: 'addr', addresses: addresses(1) })), ['finish'])
+    assert.equal(other.result().answer?.entries, 1)
+    const mapped = handshaken()
+    assert.deepEqual(mapped.received({ command: 'addr', addresses: [{ time: 1, services: 1n, type: 'ipv6', host: '::ffff:127.1.0.1', port: 18444 }] }), [])
+    // Self plus others in one message is current Core's answer.
+    assert.deepEqual(summary(mapped.received({ command: 'addr', addresses: [{ time: 1, services: 1n, type: 'ipv4', host: '127.1.0.1', port: 18444 }, ...addresses(1)] })), ['finish'])
+  })
+
+  it('drops an addr declaring more than 1,000 entries unlearned, counts it, and waits on', () => {
+    const s = handshaken()
+    assert.deepEqual(s.decodeError(new CountLimitError('too-many-entries', 'addr count: 50000 exceeds the limit of 1000', 50_000), 'addr'), [])
+    assert.deepEqual(s.decodeError(new CountLimitError('too-many-entries', 'addrv2 count: 1001 exceeds the limit of 1000', 1001), 'addrv2'), [])
+    assert.equal(s.phase, 'awaiting-addresses')
+    s.received({ command: 'addr', addresses: addresses(4) })
+    const r = s.result()
+    assert.deepEqual(r.oversizedAddr, { messages: 2, largestDeclared: 50_000 })
+    assert.equal(r.addressesReceived, 4)
+    assert.equal(r.learned.length, 4)
+    assert.equal(r.gotAddressAnswer, true)
+  })
+
+  it('parses the declared count of an over-long addr from the wire', () => {
+    const parser = new FrameParser(Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda))
+    // compactSize 0xfe + 2^32-1, then three entries
+    const payload = new Writer().compactSize(0xffffffff).finish()
+    const frames = parser.push(rawFrame(Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), 'addr', payload))
+    assert.equal(frames.length, 1)
+    const f = frames[0]
+    assert.ok(f.kind === 'error' && f.error instanceof CountLimitError)
+    assert.equal(f.error.declared, 0xffffffff)
+  })
+
+  it('streams learned addresses through onLearned, one batch per message, and then keeps none', () => {
+    const batches: LearnedAddress[][] = []
+    const s = handshaken({ onLearned: (batch) => batches.push(batch), maxAddresses: 5 })
+    s.received({ command: 'addr', addresses: [{ time: 1, services: 0x409n, type: 'ipv4', host: '127.1.0.1', port: 18444 }] })
+    assert.equal(batches.length, 1, 'the self-announcement goes out before the answer')
+    s.received({ command: 'addr', addresses: addresses(10) })
+    assert.deepEqual(batches.map((b) => b.length), [1, 4])
+    const r = s.result()
+    assert.deepEqual(r.learned, [])
+    assert.equal(r.gotAddressAnswer, true)
   })
 
   it('counts entries addrv2 skipped towards received and the answer size', () => {
@@ -175,6 +230,7 @@ describe('BitcoinSession addresses', () => {
     assert.deepEqual(summary(s.received({ command: 'addrv2', addresses: addresses(5), skipped: 6 })), ['finish'])
     const r = s.result()
     assert.equal(r.addressesReceived, 11)
+    assert.equal(r.answer?.entries, 11)
     assert.equal(r.learned.length, 5)
   })
 
@@ -186,39 +242,40 @@ describe('BitcoinSession addresses', () => {
     assert.equal(s.phase, 'handshaking')
     s.received({ command: 'verack' })
     assert.equal(s.result().addressesReceived, 500)
+    assert.equal(s.result().learned.length, 0)
   })
 
   it('deduplicates within the session and caps what it keeps', () => {
     const s = handshaken({ maxAddresses: 30 })
-    s.received({ command: 'addr', addresses: addresses(5) })
-    s.received({ command: 'addr', addresses: [{ time: 1, services: 1n, type: 'ipv6', host: '::ffff:a00:1', port: 8333 }] }) // = 10.0.0.1
-    s.received({ command: 'addr', addresses: addresses(100, 3) })
+    s.received({ command: 'addr', addresses: [{ time: 1, services: 1n, type: 'ipv4', host: '127.1.0.1', port: 1 }] })
+    s.received({ command: 'addr', addresses: [...addresses(5), { time: 1, services: 1n, type: 'ipv6', host: '::ffff:a00:1', port: 8333 }, ...addresses(100, 3)] }) // ::ffff:a00:1 = 10.0.0.1
     const r = s.result()
-    assert.equal(r.addressesReceived, 106)
+    assert.equal(r.addressesReceived, 107)
     assert.equal(r.learned.length, 30)
     assert.equal(new Set(r.learned.map((a) => peerKey(a.endpoint))).size, 30)
   })
 
-  it('ends ok without an answer when the getaddr timeout expires', () => {
+  it('ends ok without an answer when the ask-for-peers timeout expires', () => {
     const s = handshaken()
-    s.received({ command: 'addr', addresses: addresses(1) })
+    s.received({ command: 'addr', addresses: [{ time: 1, services: 1n, type: 'ipv4', host: '127.1.0.1', port: 18444 }] })
     assert.deepEqual(summary(s.timedOut()), ['finish'])
     const r = s.result()
     assert.equal(r.ok, true)
     assert.equal(r.reason, undefined)
     assert.equal(r.gotAddressAnswer, false)
+    assert.equal(r.answer, undefined)
     assert.equal(r.learned.length, 1)
   })
 
   it('ends ok with what it has when the peer leaves after the handshake', () => {
     const s = handshaken()
-    s.received({ command: 'addr', addresses: addresses(2) })
+    s.received({ command: 'addr', addresses: [{ time: 1, services: 1n, type: 'ipv4', host: '127.1.0.1', port: 18444 }] })
     assert.deepEqual(summary(s.end('reset', 'ECONNRESET')), ['finish'])
     const r = s.result()
     assert.equal(r.ok, true)
     assert.equal(r.gotAddressAnswer, false)
     assert.equal(r.detail, 'reset: ECONNRESET')
-    assert.equal(r.learned.length, 2)
+    assert.equal(r.learned.length, 1)
   })
 })
 
@@ -354,3 +411,14 @@ describe('peer keys and text', () => {
     assert.equal(sanitizePeerText('x'.repeat(300)).length, 256)
   })
 })
+
+/** A frame with a correct header around any payload (the codec refuses to encode an over-long addr). */
+function rawFrame (magic: Uint8Array, command: string, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(24 + payload.length)
+  frame.set(magic, 0)
+  frame.set(new TextEncoder().encode(command), 4)
+  new DataView(frame.buffer).setUint32(16, payload.length, true)
+  frame.set(checksum(payload), 20)
+  frame.set(payload, 24)
+  return frame
+}

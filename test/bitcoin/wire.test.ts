@@ -1,14 +1,19 @@
-// Golden vectors (sources in /work/shared/bitcoin-p2p.md section 9), frames built by hand for
-// every network, and one assertion per hostile case.
+// Golden vectors, each from a public source: the verack frames from 22388o/bitcodec-bitcoin-p2p
+// (tests/data/verack_message.ts) and chaintope/bitcoinrb (spec/bitcoin/message/verack_spec.rb),
+// the version payload from rust-bitcoin (p2p/message_network.rs, version_message_test), the
+// addrv2 addresses from Bitcoin Core's src/test/net_tests.cpp and the addrv2 payload and
+// checksums from its test/functional/p2p_invalid_messages.py. Frames built by hand for every
+// network, and one assertion per hostile case.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { DecodeError } from '../../src/errors.js'
 import { BITCOIN_NETWORKS, MAX_PAYLOAD } from '../../adapters/bitcoin/params.js'
 import {
-  FrameParser, Reader, checksum, decodePayload, encodeFrame, encodePayload, pubkeyFromOnion,
+  FrameParser, Reader, checksum, decodePayload, encodeFrame, encodePayload,
   type BitcoinMessage, type ParsedFrame
 } from '../../adapters/bitcoin/wire/index.js'
+import { pubkeyFromOnion } from '../../src/net/ip.js'
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'))
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')

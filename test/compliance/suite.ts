@@ -3,18 +3,21 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { Socket, createServer } from 'node:net'
-import { setTimeout as delay } from 'node:timers/promises'
 import {
   FAILURE_REASONS, type Adapter, type Endpoint, type FailureReason, type Network, type SessionOptions, type SessionResult, type SimulatedBehaviour, type SimulatedPeer
 } from '../../src/contract.js'
 import { NotImplementedError, UsageError } from '../../src/errors.js'
 import { silentLogger } from '../../src/contract.js'
 import { startRelay, type Relay } from './relay.js'
+import { waitFor } from '../helpers/wait.js'
 
-const TIMEOUTS = { connectMs: 500, handshakeMs: 400, askPeersMs: 400 }
-const LIMITS = { maxBufferedBytes: 8 * 1024 * 1024, maxAddresses: 1000, maxSessionMs: 5000 }
-/** Scheduling and loopback latency on a busy CI machine. */
-const SLACK_MS = 600
+/** Generous bounds: a peer that answers must not lose to a busy machine. */
+const TIMEOUTS = { connectMs: 5000, handshakeMs: 5000, askPeersMs: 5000 }
+/** The handshake timeout where ending at it is what a test checks. */
+const SHORT_HANDSHAKE_MS = 400
+const LIMITS = { maxBufferedBytes: 8 * 1024 * 1024, maxAddresses: 1000, maxSessionMs: 15_000 }
+/** Scheduling and loopback latency on a busy machine: an upper bound only. */
+const SLACK_MS = 5000
 
 const ADDRESS_TYPES = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns', 'yggdrasil']
 
@@ -196,10 +199,10 @@ export function adapterCompliance (adapter: Adapter): void {
       }
 
       async function assertSocketClosed (relay: Relay): Promise<void> {
-        // Let a connection opened at the last moment reach the relay before counting.
-        await delay(50)
+        // The relay sees the connection (its accept may trail the session's own connect).
+        await waitFor(() => relay.accepted >= 1, { what: 'the session to reach the relay', timeoutMs: SLACK_MS }).catch(() => {})
         assert.ok(relay.accepted >= 1, 'the session never connected')
-        assert.ok(await relay.allClosedWithin(300), 'the session left its socket open')
+        assert.ok(await relay.allClosedWithin(SLACK_MS), 'the session left its socket open')
       }
 
       before(() => { assert.equal(process.env.PEERS_LOOPBACK_ONLY, '1') })
@@ -219,6 +222,12 @@ export function adapterCompliance (adapter: Adapter): void {
           assert.ok(typeof result.connectMs === 'number' && result.connectMs >= 0)
           const learned = result.learned.map((l) => adapter.key(l.endpoint)).sort()
           assert.deepEqual(learned, knows.map((k) => adapter.key(k)).sort())
+          // An honest peer's answer is recognised as the answer (not waited out as gossip, #10).
+          assert.equal(result.gotAddressAnswer, true, 'the honest peer\'s answer was not recognised')
+          assert.ok(result.answer !== undefined, 'gotAddressAnswer without `answer`')
+          // Some protocols answer in rounds (AVAX's PeerList): the first answer may hold only part of what the peer knows.
+          assert.ok(result.answer.entries >= 1 && result.answer.entries <= knows.length, `answer of ${result.answer.entries} entries, the peer knows ${knows.length}`)
+          assert.ok(Number.isInteger(result.answer.afterMs) && result.answer.afterMs >= 0 && result.answer.afterMs < TIMEOUTS.askPeersMs)
           // The engine deduplicates by a supplied key without recomputing it: it must be the adapter's key.
           for (const l of result.learned) {
             if (l.key !== undefined) assert.equal(l.key, adapter.key(l.endpoint), 'a learned address carries a key other than adapter.key(endpoint)')
@@ -242,16 +251,17 @@ export function adapterCompliance (adapter: Adapter): void {
         assert.equal(result.ok, true, `${result.reason}: ${result.detail}`)
         // The peer knows 5: exactly 2 are kept (an adapter may stop asking once it is full).
         assert.equal(result.learned.length, 2, `kept ${result.learned.length} addresses`)
+        assert.equal(result.gotAddressAnswer, true)
         assert.ok(result.addressesReceived > 2, `counted only ${result.addressesReceived} addresses: the cap was not exercised`)
         await assertSocketClosed(relay)
       })
 
       it(`silent peer → 'handshake-timeout' within the timeout`, async () => {
         const relay = await viaRelay(defaultNetwork, { kind: 'silent' })
-        const { result, ms } = await session(relay.endpoint, options(defaultNetwork))
+        const { result, ms } = await session(relay.endpoint, options(defaultNetwork, { timeouts: { ...TIMEOUTS, handshakeMs: SHORT_HANDSHAKE_MS } }))
         assert.equal(result.reason, 'handshake-timeout', result.detail)
-        assert.ok(ms >= TIMEOUTS.handshakeMs - 20, `gave up after ${ms} ms, before the timeout`)
-        assert.ok(ms <= TIMEOUTS.handshakeMs + SLACK_MS, `took ${ms} ms`)
+        assert.ok(ms >= SHORT_HANDSHAKE_MS - 20, `gave up after ${ms} ms, before the timeout`)
+        assert.ok(ms <= SHORT_HANDSHAKE_MS + SLACK_MS, `took ${ms} ms`)
         await assertSocketClosed(relay)
       })
 
@@ -272,7 +282,7 @@ export function adapterCompliance (adapter: Adapter): void {
       it(`abort mid-handshake → ends promptly with 'cancelled'`, async () => {
         const relay = await viaRelay(defaultNetwork, { kind: 'silent' })
         const controller = new AbortController()
-        const slow = { ...TIMEOUTS, handshakeMs: 5000 }
+        const slow = { ...TIMEOUTS, handshakeMs: 60_000 }
         setTimeout(() => controller.abort(), 150)
         const { result, ms } = await session(relay.endpoint, options(defaultNetwork, { timeouts: slow, signal: controller.signal }))
         assert.equal(result.reason, 'cancelled', result.detail)
@@ -287,14 +297,14 @@ export function adapterCompliance (adapter: Adapter): void {
         const { result } = await session(relay.endpoint, options(defaultNetwork, { signal: controller.signal }))
         assert.equal(result.ok, false)
         assert.equal(result.reason, 'cancelled', result.detail)
-        assert.ok(await relay.allClosedWithin(300))
+        assert.ok(await relay.allClosedWithin(SLACK_MS))
       })
 
       it('abort during the address exchange → ok with what was collected (or cancelled), promptly', async () => {
         const knows = knownEndpoints(defaultNetwork)
         const relay = await viaRelay(defaultNetwork, { kind: 'honest', knows })
         const controller = new AbortController()
-        const slow = { ...TIMEOUTS, askPeersMs: 10_000 }
+        const slow = { ...TIMEOUTS, askPeersMs: 60_000 }
         const pending = session(relay.endpoint, options(defaultNetwork, { timeouts: slow, signal: controller.signal }))
         setTimeout(() => controller.abort(), 300)
         const { result, ms } = await pending

@@ -4,11 +4,11 @@
 // errors, timeouts, ends, and raw bytes through a capped FrameParser as the transport does.
 // Invariants checked after every step:
 //   - nothing throws; every output is a typed one and every message we would send encodes
-//   - the parser never buffers more than its cap; learned ≤ maxAddresses, without duplicates
+//   - the parser never buffers more than its cap; learned (collected or streamed) ≤ maxAddresses, without duplicates
 //   - 'finish' comes once, after it nothing more; the result is normalised and JSON-safe
 //   - ok only after a valid version (not our nonce, version ≥ MIN_PEER_PROTO_VERSION) and a verack
 // A failure names its seed and case: runSessionCase(seed, index) replays it.
-import { FAILURE_REASONS, type Endpoint, type FailureReason, type SessionResult } from '../../src/contract.js'
+import { FAILURE_REASONS, type Endpoint, type FailureReason, type LearnedAddress, type SessionResult } from '../../src/contract.js'
 import { DecodeError } from '../../src/errors.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../../adapters/bitcoin/params.js'
 import { BitcoinSession, peerKey, type SessionOutput } from '../../adapters/bitcoin/session.js'
@@ -48,7 +48,11 @@ export function runSessionCase (seed: number, index: number, stats: SessionFuzzS
   const maxAddresses = rng.pick([1, 7, 100, 2500])
   const maxBufferedBytes = rng.pick([24, 200, 4096, 1 << 20])
   const nonce = rng.u64()
-  const session = new BitcoinSession({ endpoint: ENDPOINT, userAgent: '/peers-fuzz:0/', maxAddresses, nonce, gossipMaxEntries: rng.pick([0, 10]) })
+  // Half the cases stream learned addresses (SessionOptions.onLearned), half collect them.
+  const streaming = rng.pick([false, true])
+  const streamedKeys: string[] = []
+  const onLearned = streaming ? (batch: LearnedAddress[]) => { for (const l of batch) streamedKeys.push(peerKey(l.endpoint)) } : undefined
+  const session = new BitcoinSession({ endpoint: ENDPOINT, userAgent: '/peers-fuzz:0/', maxAddresses, nonce, onLearned })
   const parser = new FrameParser(magic, { maxBufferedBytes })
   const model = { connected: false, sawVersion: false, validVersion: false, verackAfterValidVersion: false, handshakeComplete: false, finished: false }
   const pool = addressPool(rng)
@@ -163,6 +167,9 @@ export function runSessionCase (seed: number, index: number, stats: SessionFuzzS
 
   const result = session.result()
   checkResult(result, model, maxAddresses, fail)
+  if (streaming && result.learned.length > 0) fail('learned collected although streamed')
+  if (new Set(streamedKeys).size !== streamedKeys.length) fail('the same address streamed twice')
+  if (streamedKeys.length > maxAddresses) fail('streamed over the cap')
   const outcome = result.ok ? 'ok' : result.reason ?? 'none'
   stats.outcomes[outcome] = (stats.outcomes[outcome] ?? 0) + 1
   stats.cases++
@@ -175,6 +182,7 @@ function checkResult (result: SessionResult, model: { verackAfterValidVersion: b
     if (!model.verackAfterValidVersion) fail('ok without a valid version followed by verack')
     if (result.peer === undefined || result.handshakeMs === undefined) fail('ok without peer info or handshakeMs')
     if (typeof result.gotAddressAnswer !== 'boolean') fail('ok without gotAddressAnswer')
+    if ((result.answer !== undefined) !== result.gotAddressAnswer) fail('answer set iff gotAddressAnswer')
   } else if (!FAILURE_REASONS.includes(result.reason as FailureReason)) {
     fail(`failed with reason ${String(result.reason)}`)
   }

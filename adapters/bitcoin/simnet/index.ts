@@ -4,15 +4,16 @@ import { createServer, type Socket } from 'node:net'
 import type { Network, SimulatedBehaviour, SimulatedPeer } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS } from '../params.js'
 import type { NetAddress } from '../wire/index.js'
+import { seededRandom } from './random.js'
 import { closeImmediately, CORE_SERVICES, coreLike, emptyStats, silent, wrongNetwork, type NodeBehaviour, type SimNode } from './node.js'
 
 export { Simnet, type SimnetOptions } from './simnet.js'
-export { closeImmediately, coreLike, silent, unreachable, wrongNetwork, type CoreLikeOptions, type NodeBehaviour, type SimNode, type SimnetStats } from './node.js'
+export { bcoinLike, closeImmediately, coreLike, muteCore, oldCore, silent, slowCore, smallCore, unreachable, wrongNetwork, type AddrFlavour, type CoreLikeOptions, type NodeBehaviour, type SimNode, type SimnetStats } from './node.js'
 
 /**
- * One simulated peer on 127.0.0.1 at a port the OS picks. An honest one answers getaddr at
- * once with exactly `knows` and does not announce itself (Core does not announce a
- * non-routable address such as 127.0.0.1).
+ * One simulated peer on 127.0.0.1 at a port the OS picks. An honest one is current Core: it
+ * answers getaddr at once with exactly `knows`, without its own address (Core does not
+ * announce a non-routable address such as 127.0.0.1).
  */
 export async function startSimulatedPeer (network: Network, simulated: SimulatedBehaviour): Promise<SimulatedPeer> {
   const params = BITCOIN_NETWORKS.find((n) => n.id === network.id)
@@ -37,6 +38,8 @@ export async function startSimulatedPeer (network: Network, simulated: Simulated
     answer: () => answer,
     getaddrDelayMs: () => 0,
     announcesSelf: false,
+    latencyMs: 0,
+    random: seededRandom(address.port),
     stats: emptyStats()
   }
   server.on('connection', (socket) => {

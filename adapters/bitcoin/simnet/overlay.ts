@@ -5,7 +5,7 @@
 // interface (a test's network namespace adds it: `ip -6 addr add fc00::1/128 dev lo`).
 import { createHash } from 'node:crypto'
 import type { AddressType } from '../../../src/contract.js'
-import { i2pFromHash, onionFromPubkey } from '../wire/address.js'
+import { i2pFromHash, onionFromPubkey } from '../../../src/net/ip.js'
 import { SamServer } from './sam-server.js'
 import { Socks5Server, type Socks5Target } from './socks5-server.js'
 

@@ -5,8 +5,10 @@
 //   127.9.0.1 … 127.9.255.254   'hole' addresses (HOLE=1 netns-run drops them: dials time out)
 //   127.10.0.1 …                 listeners of onion and I2P nodes, reached through the simnet's
 //                                SOCKS5 proxy and SAM bridge (overlay.ts); CJDNS nodes listen on fc00::/8
+// Node kinds: current Bitcoin Core by default (`nodes`), and old Core, small, mute, bcoin-like
+// and slow nodes as options (node.ts says how each talks); `latency` delays every reply.
 // Topology: node i's getaddr answer is a fixed sample of 23% of what it knows (as Core's
-// cache). The nodes that give that answer (the honest ones) also form a ring: each names its
+// cache); a small node's answer holds only its ring neighbours and the nodes it names. The nodes that give that answer (the honest ones) also form a ring: each names its
 // next few, and each other node is named by one of them, so that every node can be found
 // from any seed. Answers are a pure function of (seed, i): nothing is stored per node but
 // its address, and truth() replays the same answers a crawler gets.
@@ -14,15 +16,29 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Endpoint } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, type BitcoinNetworkParams } from '../params.js'
 import type { NetAddress } from '../wire/index.js'
-import { closeImmediately, CORE_SERVICES, coreLike, emptyStats, silent, unreachable, wrongNetwork, type CoreLikeOptions, type NodeBehaviour, type SimNode, type SimnetStats } from './node.js'
+import { bcoinLike, closeImmediately, CORE_SERVICES, coreLike, emptyStats, muteCore, oldCore, silent, slowCore, smallCore, unreachable, wrongNetwork, type CoreLikeOptions, type NodeBehaviour, type SimNode, type SimnetStats } from './node.js'
 import { OVERLAY_LISTEN_OCTET, overlayName, simnetSam, simnetSocks5, type OverlayType } from './overlay.js'
 import { deriveSeed, exponential, seededRandom } from './random.js'
 import type { SamServer } from './sam-server.js'
 import type { Socks5Server } from './socks5-server.js'
 
 export interface SimnetOptions {
-  /** Honest nodes: reachable, answering like Bitcoin Core. */
+  /** Honest nodes: reachable, answering like current Bitcoin Core (v22 and later). */
   nodes: number
+  /** Core before v22: a separate self-announcement, the answer on the 30 s trickle. */
+  oldCore?: number
+  /** Nodes that know only a few addresses: a handful in their answer. */
+  small?: number
+  /** Reachable nodes that never answer getaddr. */
+  mute?: number
+  /** Nodes like bcoin 1.0.2: protocol 70015, answer at once, no self-announcement. */
+  bcoin?: number
+  /** Honest nodes at the slow end: version after 3 s, getaddr answer after 5 s. */
+  slow?: number
+  /** Round trip of each node, ms: drawn uniformly per node from [min, max], added to every reply. */
+  latencyMs?: { min: number, max: number }
+  /** Mean of old Core's addr trickle, ms; default Core's AVG_ADDRESS_BROADCAST_INTERVAL, 30 s. */
+  oldTrickleMeanMs?: number
   /** Addresses nobody listens on. */
   refused?: number
   /** Nodes that accept and never speak. */
@@ -35,7 +51,7 @@ export interface SimnetOptions {
   hole?: number
   /** More nodes with behaviours of your own (hostile ones, say). */
   custom?: ReadonlyArray<{ count: number, behaviour: NodeBehaviour }>
-  /** Mean of the exponential delay before a getaddr answer; 0 (default) answers at once. */
+  /** Mean of an exponential delay added to every node's getaddr answer (processing time); 0 (default): none. */
   getaddrDelayMeanMs?: number
   /** PRNG seed: the same seed gives the same network. */
   seed?: number
@@ -84,7 +100,10 @@ export class Simnet {
   private readonly answerSize: number
   private readonly seedCount: number
   private readonly delayMeanMs: number
-  private readonly delayRandom: () => number
+  /** Per node: its reply latency, ms. */
+  private readonly latencies: Float64Array
+  /** Per node: its own PRNG stream (trickle timing, gossip), made on first use. */
+  private readonly randoms: Array<(() => number) | undefined> = []
   private readonly servers: Server[] = []
   private readonly sockets = new Set<Socket>()
   /** Overlay nodes by name (onion, I2P) or address (CJDNS). */
@@ -100,13 +119,18 @@ export class Simnet {
     this.seed = options.seed ?? 1
     this.seedCount = options.seedCount ?? 1
     this.delayMeanMs = options.getaddrDelayMeanMs ?? 0
-    this.delayRandom = seededRandom(deriveSeed(this.seed, -1))
     const port = options.basePort ?? params.defaultPort
 
     this.proxyPorts = { socks: options.socksPort ?? 0, sam: options.samPort ?? 0 }
     const overlayGroups = (['onion', 'i2p', 'cjdns'] as const).filter((t) => (options[t] ?? 0) > 0)
+    const trickle = options.oldTrickleMeanMs === undefined ? {} : { trickleMeanMs: options.oldTrickleMeanMs }
     const groups: Array<{ count: number, behaviour: NodeBehaviour, hole?: boolean, overlay?: OverlayType }> = [
       { count: options.nodes, behaviour: coreLike(options.core) },
+      { count: options.oldCore ?? 0, behaviour: oldCore({ ...options.core, ...trickle }) },
+      { count: options.small ?? 0, behaviour: smallCore(options.core) },
+      { count: options.bcoin ?? 0, behaviour: bcoinLike(options.core) },
+      { count: options.slow ?? 0, behaviour: slowCore(options.core) },
+      { count: options.mute ?? 0, behaviour: muteCore(options.core) },
       ...overlayGroups.map((t) => ({ count: options[t] ?? 0, behaviour: coreLike(options.core), overlay: t })),
       ...overlayGroups.map((t) => ({ count: options.deadOverlay ?? 0, behaviour: { ...unreachable, kind: `dead-${t}` }, overlay: t })),
       ...(options.custom ?? []),
@@ -163,6 +187,13 @@ export class Simnet {
     const offRing = this.nodes.length - this.ring.length
     if (offRing > 0 && Math.ceil(offRing / Math.max(1, this.ring.length)) + RING_NEIGHBOURS > MAX_ADDR_ENTRIES) {
       throw new RangeError(`too few honest nodes to name the ${offRing} others in their getaddr answers`)
+    }
+    const latency = options.latencyMs ?? { min: 0, max: 0 }
+    if (!(latency.min >= 0 && latency.max >= latency.min)) throw new RangeError(`latency must be MIN-MAX with 0 ≤ MIN ≤ MAX, got ${latency.min}-${latency.max}`)
+    this.latencies = new Float64Array(this.nodes.length)
+    if (latency.max > 0) {
+      const draw = seededRandom(deriveSeed(this.seed, -2))
+      for (let i = 0; i < this.latencies.length; i++) this.latencies[i] = Math.round(latency.min + draw() * (latency.max - latency.min))
     }
     const known = Math.min(this.nodes.length - 1, options.knownPerNode ?? 1000)
     this.answerSize = Math.min(MAX_ADDR_ENTRIES, Math.floor(known * ANSWER_FRACTION))
@@ -232,9 +263,11 @@ export class Simnet {
   /**
    * The reachable nodes a perfect crawler finds from seeds(): a breadth-first search over
    * the same fixed answers the nodes give. Nodes with answers of their own (hostile ones)
-   * count when reachable but are not followed.
+   * count when reachable but are not followed. With `askPeersMs`, an answer that arrives
+   * later than that (an old node's trickle, say) is not followed either.
    */
-  truth (): Endpoint[] {
+  truth (options: { askPeersMs?: number } = {}): Endpoint[] {
+    const askPeersMs = options.askPeersMs ?? Infinity
     const seen = new Uint8Array(this.nodes.length)
     const queue = this.ring.slice(0, this.seedCount)
     for (const i of queue) seen[i] = 1
@@ -244,6 +277,7 @@ export class Simnet {
       if (!node.behaviour.reachable) continue
       found.push(node.endpoint)
       if (node.behaviour.givesNodeAnswer !== true) continue
+      if (this.answerArrivesAfterMs(node.index) >= askPeersMs) continue
       for (const j of this.answerIndices(node.index)) {
         if (seen[j] === 0) {
           seen[j] = 1
@@ -259,8 +293,36 @@ export class Simnet {
     return this.answerIndices(index).map((j) => this.nodes[j].self)
   }
 
-  getaddrDelayMs (): number {
-    return this.delayMeanMs > 0 ? exponential(this.delayRandom, this.delayMeanMs) : 0
+  /**
+   * How long node `index` holds its getaddr answer back: its behaviour's fixed delay, old
+   * Core's trickle, the simnet-wide extra delay. A pure function of (seed, index).
+   */
+  getaddrDelayMs (index: number): number {
+    const behaviour = this.nodes[index].behaviour
+    const random = seededRandom(deriveSeed(this.seed ^ 0x5bd1e995, index))
+    const trickleMs = (behaviour.answerTrickleMeanMs ?? 0) > 0 ? exponential(random, behaviour.answerTrickleMeanMs ?? 0) : 0
+    const extraMs = this.delayMeanMs > 0 ? exponential(random, this.delayMeanMs) : 0
+    return (behaviour.answerDelayMs ?? 0) + trickleMs + extraMs
+  }
+
+  /** Node `index`'s reply latency, ms. */
+  latencyOf (index: number): number {
+    return this.latencies[index]
+  }
+
+  /** Node `index`'s own PRNG stream. */
+  randomOf (index: number): () => number {
+    let random = this.randoms[index]
+    if (random === undefined) {
+      random = seededRandom(deriveSeed(this.seed ^ 0x27d4eb2f, index))
+      this.randoms[index] = random
+    }
+    return random
+  }
+
+  /** From our getaddr to its answer at the crawler, ms (the slow version does not count: it precedes getaddr). */
+  private answerArrivesAfterMs (index: number): number {
+    return this.getaddrDelayMs(index) + this.latencies[index]
   }
 
   /**
@@ -276,7 +338,8 @@ export class Simnet {
       for (let j = position; j < this.nodes.length; j += n) if (this.ringPosition[j] === -1) chosen.add(j)
     }
     const random = seededRandom(deriveSeed(this.seed, index))
-    const want = Math.min(this.nodes.length - 1, Math.max(this.answerSize, chosen.size))
+    const size = this.nodes[index].behaviour.smallAnswer === true ? 0 : this.answerSize
+    const want = Math.min(this.nodes.length - 1, Math.max(size, chosen.size))
     while (chosen.size < want) {
       const j = Math.floor(random() * this.nodes.length)
       if (j !== index) chosen.add(j)
@@ -324,8 +387,10 @@ class SimnetNode implements SimNode {
   get magic (): Uint8Array { return this.simnet.params.magic }
   get stats (): SimnetStats { return this.simnet.stats }
   get announcesSelf (): boolean { return true }
+  get latencyMs (): number { return this.simnet.latencyOf(this.index) }
   answer (): NetAddress[] { return this.simnet.answerOf(this.index) }
-  getaddrDelayMs (): number { return this.simnet.getaddrDelayMs() }
+  getaddrDelayMs (): number { return this.simnet.getaddrDelayMs(this.index) }
+  random (): number { return this.simnet.randomOf(this.index)() }
 }
 
 /** Host `n` (from 0) of 127.<first>.0.0 onwards, skipping .0 and .255 in the last octet. */

@@ -6,6 +6,15 @@ import { DecodeError } from '../../../src/errors.js'
 /** Core's MAX_SIZE: no CompactSize length or count may exceed it (serialize.h). */
 export const MAX_COMPACT_SIZE = 0x02000000
 
+/** A CompactSize count over its limit; `declared` is the count the peer wrote (an addr message declaring 50,000 entries, say). */
+export class CountLimitError extends DecodeError {
+  readonly declared: number
+  constructor (reason: string, message: string, declared: number) {
+    super(reason, message)
+    this.declared = declared
+  }
+}
+
 const utf8Decoder = new TextDecoder('utf-8')
 const utf8Encoder = new TextEncoder()
 
@@ -99,7 +108,7 @@ export class Reader {
   length (what: string, limit = MAX_COMPACT_SIZE, reason = 'too-large', minBytesEach = 1): number {
     const value = this.compactSize(what)
     if (value > BigInt(limit)) {
-      throw new DecodeError(reason, `${what}: ${value} exceeds the limit of ${limit}`)
+      throw new CountLimitError(reason, `${what}: ${value} exceeds the limit of ${limit}`, Number(value))
     }
     const n = Number(value)
     if (n * minBytesEach > this.remaining) {

@@ -5,7 +5,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { DecodeError } from '../../../src/errors.js'
 import { MAX_PAYLOAD } from '../params.js'
-import { copyBytes } from './codec.js'
+import { copyBytes, CountLimitError } from './codec.js'
 import { commandName, decodePayload, encodePayload, type BitcoinMessage } from './messages.js'
 
 export const HEADER_BYTES = 24
@@ -179,6 +179,7 @@ export class FrameParser {
 
 /** Keeps the no-throw promise even for a codec bug; 'internal' lets tests and fuzzing spot one. */
 function asDecodeError (err: unknown, command: string): DecodeError {
+  if (err instanceof CountLimitError) return new CountLimitError(err.reason, `${command}: ${err.message}`, err.declared)
   if (err instanceof DecodeError) return new DecodeError(err.reason, `${command}: ${err.message}`, err.fatal)
   return new DecodeError('internal', `${command}: ${err instanceof Error ? err.message : String(err)}`)
 }

@@ -1,9 +1,7 @@
 // The Bitcoin v1 wire codec: framing, the messages a crawler speaks, and their primitives.
-export { Reader, Writer, MAX_COMPACT_SIZE } from './codec.js'
+export { CountLimitError, Reader, Writer, MAX_COMPACT_SIZE } from './codec.js'
 export {
   type ServiceAddress, type NetAddress, BIP155, ADDR_V1_TYPES,
-  formatIPv4, formatIPv6, parseIPv4, parseIPv6, formatLegacyIp, legacyIpBytes,
-  base32Encode, base32Decode, torV3Checksum, onionFromPubkey, pubkeyFromOnion, i2pFromHash, hashFromI2p,
   readServiceAddress, writeServiceAddress, readAddrV1, writeAddrV1, readAddrV2, writeAddrV2
 } from './address.js'
 export { type VersionPayload, type BitcoinMessage, KNOWN_COMMANDS, commandName, encodePayload, decodePayload } from './messages.js'

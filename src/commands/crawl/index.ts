@@ -263,7 +263,9 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
     store.recordResult(network.id, result)
     if (result.ok) {
       const agent = result.peer?.userAgent !== undefined ? `${result.peer.userAgent}, ` : ''
-      log.info(`successful handshake with ${formatEndpoint(result.endpoint)} (${agent}${result.learned.length} addresses)`)
+      // addressesReceived, not learned.length: with onLearned streaming, learned is empty.
+      const answer = result.answer !== undefined ? `answered ${result.answer.entries} ${result.answer.entries === 1 ? 'entry' : 'entries'} after ${result.answer.afterMs} ms` : `no address answer, ${result.addressesReceived} addresses`
+      log.info(`successful handshake with ${formatEndpoint(result.endpoint)} (${agent}${answer})`)
     } else if (debug) {
       const retry = retryInMs === undefined ? '' : `; retrying in ${Math.round(retryInMs / 1000)} s`
       log.debug(`handshake with ${formatEndpoint(result.endpoint)} failed: ${result.reason ?? 'error'}${result.detail !== undefined ? ` (${result.detail})` : ''}${retry}`)

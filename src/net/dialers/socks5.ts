@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { isIPv4, isIPv6, type Socket } from 'node:net'
 import { DialError, type Dial, type Endpoint, type FailureReason } from '../../contract.js'
-import { ipv6ToBigInt } from '../cidr.js'
+import { ipv6ToBytes } from '../ip.js'
 import { NegotiationReader } from './reader.js'
 import { openTcp } from './tcp.js'
 
@@ -85,14 +85,8 @@ function isolationCredentials (): Buffer {
 function destination (endpoint: Endpoint): Buffer {
   if (endpoint.type !== 'onion' && endpoint.type !== 'i2p') {
     if (isIPv4(endpoint.host)) return Buffer.from([0x01, ...endpoint.host.split('.').map(Number)])
-    const v6 = isIPv6(endpoint.host) ? ipv6ToBigInt(endpoint.host) : undefined
-    if (v6 !== undefined) {
-      const out = Buffer.alloc(17)
-      out[0] = 0x04
-      out.writeBigUInt64BE(v6 >> 64n, 1)
-      out.writeBigUInt64BE(v6 & 0xffffffffffffffffn, 9)
-      return out
-    }
+    const v6 = isIPv6(endpoint.host) ? ipv6ToBytes(endpoint.host) : undefined
+    if (v6 !== undefined) return Buffer.concat([Buffer.from([0x04]), v6])
   }
   const name = Buffer.from(endpoint.host, 'latin1')
   if (name.length === 0 || name.length > 255) throw new DialError('error', `${endpoint.host} is too long for SOCKS5`)

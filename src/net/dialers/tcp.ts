@@ -5,6 +5,7 @@ import { connect, isIP, type Socket } from 'node:net'
 import { DialError, type Dial, type FailureReason } from '../../contract.js'
 import { describeError } from '../../errors.js'
 import { assertDialAllowed } from '../dial-guard.js'
+import { startPhaseTimer } from '../phase-timer.js'
 
 /** A connect-phase socket error code as a contract reason. */
 export function connectFailure (code: string | undefined): FailureReason {
@@ -46,7 +47,8 @@ export function openTcp (host: string, port: number, options: OpenTcpOptions): P
       reject(new DialError('error', describeError(err), { cause: err }))
       return
     }
-    const timer = setTimeout(() => { fail(new DialError(failure('ETIMEDOUT'), `no answer from ${what} within ${timeoutMs} ms`)) }, timeoutMs)
+    // Lag-aware (docs/design.md §1.5): a blocked loop must not turn a connect that already succeeded into a timeout.
+    const timer = startPhaseTimer(timeoutMs, () => { fail(new DialError(failure('ETIMEDOUT'), `no answer from ${what} within ${timeoutMs} ms`)) })
     const onAbort = (): void => { fail(new DialError('cancelled', 'aborted')) }
     const onError = (err: NodeJS.ErrnoException): void => { fail(new DialError(failure(err.code), `${what}: ${err.code ?? err.message}`, { cause: err })) }
     signal.addEventListener('abort', onAbort, { once: true })
@@ -56,7 +58,7 @@ export function openTcp (host: string, port: number, options: OpenTcpOptions): P
       resolve(socket)
     })
     function settle (): void {
-      clearTimeout(timer)
+      timer.cancel()
       signal.removeEventListener('abort', onAbort)
       socket.off('error', onError)
     }

@@ -67,7 +67,7 @@ test(`clear, onion (microsocks), I2P (SAM simulator) and CJDNS nodes crawled exa
       '--allow-cidr', '127.0.0.0/8', '--db', db, '--out', join(dir, 'out'), '--json', '--retries', '0',
       '--connect-timeout', '3000', '--handshake-timeout', '3000', '--getaddr-timeout', '5000',
       '--onion-proxy', `127.0.0.1:${SOCKS_PORT}`, '--i2p-sam', `${sam.host}:${sam.port}`, '--cjdns-reachable'],
-    { env: { PEERS_LOOPBACK_EXTRA: simnet.cjdnsAddresses().join(',') } })
+    { env: { PEERS_TEST_ALLOW: simnet.cjdnsAddresses().map((h) => `${h}/128`).join(',') } })
     assert.equal(r.code, 0, r.stderr)
 
     const truth = simnet.truth()

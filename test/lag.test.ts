@@ -1,0 +1,40 @@
+// LagMonitor: the median event-loop lag of about the last second (docs/design.md §1.5). Driven
+// by deliberate synchronous blocks; every wait is for a condition, with a generous deadline.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { LagMonitor } from '../src/engine/lag.js'
+import { waitFor } from './helpers/wait.js'
+
+function block (ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end) { /* a deliberate synchronous block */ }
+}
+
+test('lagMs rises above 100 ms while the loop is blocked 250 ms at a time, and falls back once it is not', async () => {
+  const monitor = new LagMonitor({ resolutionMs: 10, windowMs: 1000 })
+  assert.equal(monitor.lagMs, 0, 'not started: no reading')
+  monitor.start()
+  try {
+    // Blocks of 250 ms with one turn of the loop between them: nearly every sample is late.
+    let blocking = true
+    const blocker = (): void => { if (blocking) { block(250); setImmediate(blocker) } }
+    setImmediate(blocker)
+    const { lag: high } = await waitFor(() => monitor.lagMs > 100 ? { lag: monitor.lagMs } : undefined, { what: 'lagMs > 100 while blocked', timeoutMs: 20_000 })
+    assert.ok(high > 100 && high < 2000, `lag while blocked: ${high} ms`)
+    blocking = false
+    const low = await waitFor(() => monitor.lagMs < 100 ? { lag: monitor.lagMs } : undefined, { what: 'lagMs < 100 after the blocks end', timeoutMs: 20_000 })
+    assert.ok(low.lag < 100)
+  } finally {
+    monitor.stop()
+  }
+  assert.equal(monitor.lagMs, 0, 'stopped: no reading')
+})
+
+test('start and stop are idempotent and leave no timer holding the process', () => {
+  const monitor = new LagMonitor()
+  monitor.start()
+  monitor.start()
+  monitor.stop()
+  monitor.stop()
+  assert.equal(monitor.lagMs, 0)
+})
