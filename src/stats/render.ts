@@ -53,5 +53,11 @@ export function renderStats (s: NetworkStats, options: { tty: boolean }): string
   serviceRows.push(...restRow(s.byServices, 'values', 5))
   sections.push(`By services\n${renderTable(serviceColumns, serviceRows)}`)
 
+  if (s.byFailure.length > 0) {
+    const failureColumns: Column[] = [{ header: 'type' }, { header: 'last failure' }, { header: 'peers', align: 'right' }, { header: 'share', align: 'right' }]
+    const failed = s.byFailure.reduce((sum, r) => sum + r.count, 0)
+    sections.push(`Not reachable, by last failure (${failed} peers)\n${renderTable(failureColumns, s.byFailure.map((r) => [r.type, r.reason, String(r.count), percent(r.share)]))}`)
+  }
+
   return sections.join('\n')
 }

@@ -45,6 +45,8 @@ export interface NetworkStats {
   byUserAgent: TopRows<CountRow>
   byProtocolVersion: CountRow[]
   byServices: TopRows<ServicesRow>
+  /** Peers tried and not reachable, by address type and last failure reason (share of those); e.g. Tor's onion-descriptor-not-found. */
+  byFailure: Array<CountRow & { type: string, reason: string }>
   concentration: {
     /** Smallest number of ASes hosting at least half of the reachable peers; null when impossible. */
     ases: number | null
@@ -99,9 +101,17 @@ export function computeStats (network: string, records: readonly PeerRecord[], o
     names: row.key === NONE || options.serviceNames === undefined ? [] : options.serviceNames(row.key)
   }))
 
+  const failed = records.filter((p) => !isReachable(p) && p.lastFailure !== undefined)
+  const failedShare = (count: number): number => (count * 100) / failed.length
+  const byFailure = countBy(failed, (p) => `${p.type} ${p.lastFailure ?? ''}`, failedShare).map((row) => {
+    const [type, reason] = row.key.split(' ')
+    return { ...row, type, reason }
+  })
+
   return {
     network,
     reachable: total,
+    byFailure,
     byType: countBy(reachable, (p) => p.type, share),
     byAsn: { ...topOf(asRows, options.top, share), distinct: asRows.length, unknown, unknownShare: share(unknown) },
     byUserAgent: topOf(countBy(reachable, (p) => (p.userAgent === undefined || p.userAgent === '' ? NONE : p.userAgent), share), options.top, share),
