@@ -72,12 +72,11 @@ async function startSimnet (network: Network, values: SimulationFlagValues): Pro
     silent: n.silent ?? 0,
     wrongNetwork: n['wrong-network'] ?? 0,
     closeImmediately: n['close-immediately'] ?? 0,
-    hole: n.hole ?? 0,
-    onion: n.onion ?? 0,
-    i2p: n.i2p ?? 0,
-    cjdns: n.cjdns ?? 0,
-    deadOverlay: n['dead-overlay'] ?? 0
+    hole: n.hole ?? 0
   }
+  // Overlay kinds appear in the summary only when asked for.
+  const overlay = { onion: n.onion ?? 0, i2p: n.i2p ?? 0, cjdns: n.cjdns ?? 0, deadOverlay: n['dead-overlay'] ?? 0 }
+  const overlayCounts = Object.fromEntries(Object.entries(overlay).filter(([, v]) => v > 0))
   const latencyMs = parseLatency(n.latency ?? '0')
   let simnet: Simnet
   try {
@@ -98,10 +97,10 @@ async function startSimnet (network: Network, values: SimulationFlagValues): Pro
       getaddrDelayMeanMs: n['getaddr-delay'],
       seed: n.seed,
       basePort: n.port,
-      onion: counts.onion,
-      i2p: counts.i2p,
-      cjdns: counts.cjdns,
-      deadOverlay: counts.deadOverlay,
+      onion: overlay.onion,
+      i2p: overlay.i2p,
+      cjdns: overlay.cjdns,
+      deadOverlay: overlay.deadOverlay,
       socksPort: n['socks-port'],
       samPort: n['sam-port']
     })
@@ -113,7 +112,7 @@ async function startSimnet (network: Network, values: SimulationFlagValues): Pro
   try {
     await simnet.start()
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL' && counts.cjdns > 0) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL' && overlay.cjdns > 0) {
       throw new UsageError(`the CJDNS nodes' addresses are not on this machine: add them to lo first, e.g. ip -6 addr add ${simnet.cjdnsAddresses()[0]}/128 dev lo nodad (as root, inside ../shared/tools/netns-run)`)
     }
     throw err
@@ -123,13 +122,13 @@ async function startSimnet (network: Network, values: SimulationFlagValues): Pro
   const overlayFlags = [
     ...(socks !== undefined ? [`--onion-proxy ${socks.host}:${socks.port}`] : []),
     ...(sam !== undefined ? [`--i2p-sam ${sam.host}:${sam.port}`] : []),
-    ...(counts.cjdns > 0 ? ['--cjdns-reachable'] : [])
+    ...(overlay.cjdns > 0 ? ['--cjdns-reachable'] : [])
   ]
   return {
     seeds: simnet.seeds(),
     // What a crawl with the adapter's default ask-for-peers timeout can find (old Core's trickled answers may come later).
     reachable: simnet.truth({ askPeersMs: BITCOIN_DEFAULTS.timeouts.askPeersMs }).length,
-    nodes: counts,
+    nodes: { ...counts, ...overlayCounts },
     size: simnet.size,
     crawlFlags: ['--allow-cidr 127.0.0.0/8', ...overlayFlags],
     notes: [
