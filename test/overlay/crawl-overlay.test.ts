@@ -115,8 +115,11 @@ for (const [what, start] of [
     try {
       const port = await start()
       const db = join(dir, `proxy-${what}.json`)
+      // The down proxy comes from PEERS_ONION_PROXY, the hung one from the flag.
+      const proxy = what === 'down' ? [] : ['--onion-proxy', `127.0.0.1:${port}`]
       const r = await runCli(['crawl', 'bitcoin', '--net', 'regtest', ...simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)]),
-        '--allow-cidr', '127.0.0.0/8', '--db', db, '--no-export', ...FAST, '--json', '--onion-proxy', `127.0.0.1:${port}`])
+        '--allow-cidr', '127.0.0.0/8', '--db', db, '--no-export', ...FAST, '--json', ...proxy],
+      { env: { PEERS_ONION_PROXY: what === 'down' ? `127.0.0.1:${port}` : undefined } })
       assert.equal(r.code, 0, r.stderr)
       const errors = r.stderr.split('\n').filter((l) => l.includes(' ERROR '))
       assert.equal(errors.length, 1, r.stderr)
@@ -129,3 +132,11 @@ for (const [what, start] of [
     }
   })
 }
+
+test('an onion or I2P seed without its flag is one usage line naming the flag', async () => {
+  const onion = 'pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion'
+  const r = await runCli(['crawl', 'bitcoin', '--net', 'regtest', '--seed', `${onion}:18444`, '--db', join(dir, 'seed.json'), '--no-export'])
+  assert.equal(r.code, 2, r.stderr)
+  assert.equal(r.stderr.trim().split('\n').length, 1)
+  assert.match(r.stderr, new RegExp(`--seed ${onion}:18444 is an onion address: pass --onion-proxy HOST:PORT`))
+})
