@@ -122,15 +122,18 @@ describe('SOCKS5 dialer', () => {
     assert.deepEqual(greetings, ['050100', '05020002'])
   })
 
-  it('sends IPv4 and IPv6 as addresses (ATYP 1 and 4)', async () => {
+  it('sends IPv4 and IPv6 as addresses (ATYP 1 and 4), under the dial guard', async () => {
     const target = await greeter('x')
     const asked: string[] = []
     const server = await socksServer((host) => { asked.push(host); return target })
     const dial = socks5Dialer({ proxy: server, isolate: false })
     ;(await dial({ host: '127.0.0.1', port: target.port, type: 'ipv4' }, opts())).destroy()
-    ;(await dial({ host: 'fc00::1', port: 8333, type: 'cjdns' }, opts())).destroy()
-    assert.deepEqual(asked, ['127.0.0.1', 'fc00::1'])
+    ;(await dial({ host: '::1', port: 8333, type: 'ipv6' }, opts())).destroy()
+    assert.deepEqual(asked, ['127.0.0.1', '::1'])
     assert.deepEqual(server.stats.atyp, { 1: 1, 4: 1 })
+    // The proxy would reach it for us: the loopback-only guard still refuses it, before any byte goes to the proxy.
+    assert.equal(await reasonOf(dial({ host: 'fc00::1', port: 8333, type: 'cjdns' }, opts())), 'error')
+    assert.equal(server.stats.connects, 2)
   })
 
   it('a proxy that is down, hangs, or breaks the protocol ends the dial with a proxy reason and is reported', async () => {

@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto'
 import { isIPv4, isIPv6, type Socket } from 'node:net'
 import { DialError, type Dial, type Endpoint, type FailureReason } from '../../contract.js'
+import { describeError } from '../../errors.js'
+import { assertDialAllowed } from '../dial-guard.js'
 import { ipv6ToBytes } from '../ip.js'
 import { NegotiationReader } from './reader.js'
 import { openTcp } from './tcp.js'
@@ -99,6 +101,14 @@ export function socks5Dialer (options: Socks5Options): Dial {
   const what = `SOCKS5 proxy ${proxy.host.includes(':') ? `[${proxy.host}]` : proxy.host}:${proxy.port}`
   const proxyFailure = (): FailureReason => 'proxy-unavailable'
   return async (endpoint, { signal, timeoutMs }) => {
+    // The proxy reaches the address for us: the dial guard still applies to it.
+    if (endpoint.type !== 'onion' && endpoint.type !== 'i2p') {
+      try {
+        assertDialAllowed(endpoint.host)
+      } catch (err) {
+        throw new DialError('error', describeError(err), { cause: err })
+      }
+    }
     const started = Date.now()
     const greetingMs = Math.min(timeoutMs, PROXY_GREETING_MS)
     const left = (): number => timeoutMs - (Date.now() - started)
