@@ -244,7 +244,8 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
     // A seed already in the store was not seen anew: leave its record alone.
     if (from === null && store.get(network.id, endpoint) !== undefined) return
     store.recordDiscovered(network.id, endpoint, from, skipped)
-    if (first && skipped === 'not-dialable-type' && flagFor(endpoint.type) !== undefined && framed.includes(endpoint.type)) {
+    // 'no-route' is the engine's word for the same once it has lanes (docs/design.md §1.2, §3).
+    if (first && (skipped === 'not-dialable-type' || (skipped as string | undefined) === 'no-route') && flagFor(endpoint.type) !== undefined && framed.includes(endpoint.type)) {
       overlaySkips.set(endpoint.type, (overlaySkips.get(endpoint.type) ?? 0) + 1)
     }
     if (!debug || !first || from === null) return
