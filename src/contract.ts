@@ -237,6 +237,8 @@ export interface RunningSimulation {
   readonly crawlFlags: readonly string[]
   /** Lines worth telling whoever started it (e.g. what a flag does only inside netns-run). */
   readonly notes: readonly string[]
+  /** More facts for `--json` (e.g. the SOCKS5 or SAM endpoints a simulated overlay listens on). */
+  readonly details?: Readonly<Record<string, string | number | boolean | readonly string[]>>
   /** Stop listening and close every connection; resolves to one line of what the network saw. */
   stop (): Promise<string>
 }

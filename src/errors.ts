@@ -9,6 +9,8 @@ export type PeersErrorCode =
   | 'PEERS_STORE_LOCKED' // another process holds the store
   | 'PEERS_STORE_IO' // the store cannot be read or written
   | 'PEERS_ASN_DB' // the ASN database is missing or unreadable
+  | 'PEERS_GEO_DB' // the geo (country) database is missing or unreadable
+  | 'PEERS_OUTPUT_IO' // an output file (export, report) cannot be written
   | 'PEERS_NOT_IMPLEMENTED' // a declared part of an adapter has no implementation yet
   | 'PEERS_DIAL_FORBIDDEN' // a dial outside the allowed ranges was attempted
   | 'PEERS_DECODE' // a peer sent bytes that do not decode (wire codec)
@@ -36,6 +38,14 @@ export class StoreError extends PeersError {
 
 export class AsnDatabaseError extends PeersError {
   constructor (message: string, options?: { cause?: unknown }) { super('PEERS_ASN_DB', message, options) }
+}
+
+export class GeoDatabaseError extends PeersError {
+  constructor (message: string, options?: { cause?: unknown }) { super('PEERS_GEO_DB', message, options) }
+}
+
+export class OutputError extends PeersError {
+  constructor (message: string, options?: { cause?: unknown }) { super('PEERS_OUTPUT_IO', message, options) }
 }
 
 export class NotImplementedError extends PeersError {

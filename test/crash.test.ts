@@ -216,7 +216,8 @@ describe('crash safety', () => {
 
   it('a second crawl on a store in use refuses with one line and a non-zero exit', async () => {
     const db = join(dir, 'busy.json')
-    const first = start(crawlArgs(db))
+    // --continuous: it holds the store until killed, however long the second crawl takes to start.
+    const first = start(crawlArgs(db, ['--continuous']))
     try {
       await waitFor(() => readLockHolder(db) !== undefined, { what: 'the first crawl to take the lock', timeoutMs: 60_000 })
       const second = await start(crawlArgs(db)).done

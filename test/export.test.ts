@@ -58,6 +58,7 @@ test('an ASN lookup fills asn/org on the store records before writing; overlays 
   const asked: string[] = []
   const asn = {
     path: 'fake.mmdb',
+    attribution: 'ASN data: a test double',
     lookup (ip: string) {
       asked.push(ip)
       return ip === '10.0.0.1' ? { asn: 64500, org: 'Example, "Quoted" Org' } : {}

@@ -1,4 +1,4 @@
-// One Bitcoin session against each hostile simulated peer (adapters/bitcoin/simnet/hostile.ts):
+// One Bitcoin session against each hostile simulated peer (test/fixtures/bitcoin/hostile.ts):
 // the result is a normalised one, the session ends within its caps, and what a peer sends
 // cannot grow the session's memory past them. test/hostile.test.ts mixes the same peers
 // into a whole crawl.
@@ -72,7 +72,7 @@ async function session (kind: string, limits: Partial<SessionLimits> = {}, timeo
   return { result, ms }
 }
 
-/** The kind's verdict (adapters/bitcoin/simnet/hostile.ts), with what the detail must say. */
+/** The kind's verdict (test/fixtures/bitcoin/hostile.ts), with what the detail must say. */
 function assertVerdict (result: SessionResult, kind: HostileKind, detail?: RegExp): void {
   const verdict = HOSTILE_VERDICTS[kind]
   if (verdict === 'reachable') assertReachable(result, kind)

@@ -8,9 +8,9 @@ import type { Endpoint, SessionResult } from '../src/contract.js'
 import { openStore } from '../src/store/store.js'
 import { runCli, type CliOutcome } from './helpers/cli.js'
 
-/** The CLI in `cwd` (an empty directory, so no ASN database or store of the checkout is picked up); PEERS_DB only when given. */
+/** The CLI in `cwd` (an empty directory, so no ASN database or store of the checkout is picked up); PEERS_DB only when given; no country data (test/geo-cli.test.ts covers it). */
 function peers (args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<CliOutcome> {
-  return runCli(args, { cwd: options.cwd, env: { PEERS_ASN_DB: undefined, PEERS_DB: undefined, ...options.env } })
+  return runCli(args, { cwd: options.cwd, env: { PEERS_ASN_DB: undefined, PEERS_DB: undefined, PEERS_GEO_DB: 'off', ...options.env } })
 }
 
 function ep (host: string, port = 8333): Endpoint {
@@ -56,7 +56,7 @@ test('peers list: an aligned table of reachable peers in address order; --json, 
   const table = await peers(['list', '--net', 'mainnet', '--db', db], { cwd: dir })
   assert.equal(table.code, 0, table.stderr)
   const lines = table.stdout.trimEnd().split('\n')
-  assert.match(lines[0], /^address +AS +organisation +user agent +height +latency +last seen \(UTC\)$/)
+  assert.match(lines[0], /^address +AS +organisation +country +user agent +height +latency +last seen \(UTC\)$/)
   assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ['9.0.0.1:8333', '10.0.0.2:8333', '[2001:db8::9]:8333', '[2001:db8::10]:8333'])
   assert.match(lines[1], /^9\.0\.0\.1:8333 +AS64500 +Example Hosting +\/Satoshi:27\.0\.0\/ +870001 +15 ms +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
   // Aligned: every row's AS column starts where the header's does.
@@ -84,7 +84,7 @@ test('peers list: bad input is one line on stderr and a non-zero exit', async ()
   assertOneLineError(await peers(['list', '--net', 'dogecoin', '--db', db], { cwd: dir }), 2, /unknown network 'dogecoin'/)
   assertOneLineError(await peers(['list', '--reachable', '--all', '--db', db], { cwd: dir }), 2, /^peers: \[PEERS_USAGE\] --reachable and --all cannot be used together$/m)
   assertOneLineError(await peers(['list', '--sort', 'size', '--db', db], { cwd: dir }), 2, /size/)
-  assertOneLineError(await peers(['list', '--limit', '0', '--db', db], { cwd: dir }), 2, /^peers: --limit: Expected an integer greater than or equal to 1 but received: 0$/m)
+  assertOneLineError(await peers(['list', '--limit', '0', '--db', db], { cwd: dir }), 2, /^peers: \[PEERS_USAGE\] --limit '0' is not valid: expected an integer >= 1$/m)
   assertOneLineError(await peers(['list', '--db', join(dir, 'missing.json')], { cwd: dir }), 1, /no store at .*missing\.json; run a crawl first/)
   const corrupt = join(dir, 'corrupt.json')
   writeFileSync(corrupt, '{"schema":1,"peers":{')

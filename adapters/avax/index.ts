@@ -9,7 +9,7 @@ import type { Adapter, Endpoint, Network, SimulationKit } from '../../src/contra
 import { NotImplementedError, UsageError } from '../../src/errors.js'
 import { formatEndpoint, parseHostPort } from '../../src/net/endpoint.js'
 import { AVAX_NETWORKS, MAINNET, paramsFor } from './params.js'
-import { runAvaxSession } from './session.js'
+import { runAvaxSession } from './session-runner.js'
 import { startSimulatedAvaxPeer } from './simulation.js'
 import { TLS_NOT_IMPLEMENTED, plainTcpTransport, tlsTransport, type AvaxTransport } from './transport.js'
 

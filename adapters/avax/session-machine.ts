@@ -1,6 +1,6 @@
 // The AVAX peer flow as a state machine with no I/O, so every step is testable without a
-// socket. The driver (session.ts) feeds it decoded messages and timer expiries and carries
-// out the actions it returns.
+// socket. The session runner (session-runner.ts) feeds it decoded messages and timer
+// expiries and carries out the actions it returns.
 //
 //   awaiting-handshake --Handshake (our network)--> send PeerList (empty: we vouch for no one)
 //   awaiting-peer-list --PeerList--> handshake complete; send GetPeerList(bloom of known)

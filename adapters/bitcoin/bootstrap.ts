@@ -7,7 +7,7 @@ import { describeError } from '../../src/errors.js'
 import { assertDnsAllowed } from '../../src/net/dial-guard.js'
 import { canonicalIPv6 } from '../../src/net/ip.js'
 import type { BitcoinNetworkParams } from './params.js'
-import { peerKey } from './session.js'
+import { peerKey } from './session-machine.js'
 
 /** What bootstrap needs of node:dns/promises; tests pass their own. */
 export interface DnsResolver {

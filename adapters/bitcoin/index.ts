@@ -1,15 +1,15 @@
 // The Bitcoin adapter: networks and seeds (params.ts, bootstrap.ts), the wire codec (wire/),
-// one crawler session (session.ts state machine over transport.ts) and a simulated network
-// (simnet/).
+// one crawler session (the state machine in session-machine.ts, driven by session-runner.ts
+// over TCP) and a simulated network (simnet/).
 import type { Adapter, Network, SimulationKit } from '../../src/contract.js'
 import { parseHostPort } from '../../src/net/endpoint.js'
 import { bootstrapBitcoin } from './bootstrap.js'
 import { BITCOIN_DEFAULTS } from './defaults.js'
 import { BITCOIN_NETWORKS, serviceNames, type BitcoinNetworkParams } from './params.js'
-import { peerKey } from './session.js'
+import { peerKey } from './session-machine.js'
 import { startSimulatedPeer } from './simnet/index.js'
 import { bitcoinNetworkSimulation } from './simnet/network-simulation.js'
-import { runBitcoinSession } from './transport.js'
+import { runBitcoinSession } from './session-runner.js'
 
 function paramsOf (network: Network): BitcoinNetworkParams | undefined {
   return BITCOIN_NETWORKS.find((n) => n.id === network.id)

@@ -4,7 +4,8 @@
 // seeding yields nothing. Versions read: nodes_main.txt at 0022c847, nodes_testnet4.txt at
 // 93967894, nodes_signet.txt at c554c40f. Testnet3 has none here: the only upstream
 // nodes_test.txt we could read (bitcoin/bitcoin at d0b18be1) lists TORv2 onions, dead since
-// 2021; testnet4 (BIP94) is its successor. Regtest has none. I2P entries carry port 0 as Core lists them (SAM has no ports).
+// 2021; testnet4 (BIP94) is its successor. Regtest has none. I2P entries carry port 0 as
+// Core lists them (SAM has no ports).
 import type { Endpoint } from '../../src/contract.js'
 
 /** From contrib/seeds/nodes_main.txt. */

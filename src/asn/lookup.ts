@@ -1,16 +1,17 @@
 // IP -> autonomous system, from a MaxMind DB with GeoLite2-ASN fields (MaxMind's own
 // GeoLite2-ASN, or the one `peers asn build` writes), read with the `maxmind` package.
 
-import { existsSync, statSync } from 'node:fs'
-import { isIP } from 'node:net'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import maxmind, { type AsnResponse, type Reader } from 'maxmind'
+import type { AsnResponse, Reader } from 'maxmind'
 import type { Logger } from '../contract.js'
 import { AsnDatabaseError } from '../errors.js'
-import { ipv4FromMapped } from '../net/ip.js'
+import { findIp, openMmdb } from './mmdb-reader.js'
 
 export interface AsnLookup {
   readonly path: string
+  /** One line to print with results: whose data, its licence, its date. */
+  readonly attribution: string
   /** {} when the database has no entry, and for anything that is not an IP (onion, i2p names). */
   lookup (ip: string): { asn?: number, org?: string }
 }
@@ -42,12 +43,6 @@ export interface OpenAsnLookupOptions {
   /** Defaults to USUAL_ASN_DB_PLACES. */
   places?: readonly string[]
 }
-
-/** Decoded records are small and there are at most a few hundred thousand distinct ones: keep them all. */
-const DECODED_RECORDS_CACHE = 1_000_000
-
-// One parsed database per path for the whole process; `stamp` notices a rebuilt file.
-const readers = new Map<string, { stamp: string, reader: Promise<Reader<AsnRecord>> }>()
 
 /**
  * The ASN database named by `path` (--asn-db), else $PEERS_ASN_DB, else the first of the
@@ -84,17 +79,18 @@ export function findAsnDatabase (options: Omit<OpenAsnLookupOptions, 'log'>): Da
 }
 
 async function openAt (path: string, source: string, log: Logger): Promise<AsnLookup> {
-  const reader = await openReader(path, source)
+  const reader: Reader<AsnRecord> = await openMmdb<AsnRecord>(path, { source, label: 'ASN database', error: (message, cause) => new AsnDatabaseError(message, { cause }) })
   const type = reader.metadata.databaseType
   if (!/ASN|ISP/i.test(type)) log.warn(`ASN database ${path} is a '${type}' database; its records may carry no AS numbers`)
   log.debug(`ASN database ${path} (${type}, built ${reader.metadata.buildEpoch.toISOString().slice(0, 10)})`)
   let failureReported = false
   return {
     path,
+    attribution: attributionOf(path, type, englishDescription(reader.metadata.description), reader.metadata.buildEpoch),
     lookup (ip: string) {
       let record: AsnRecord | null
       try {
-        record = find(reader, ip)
+        record = findIp(reader, ip)
       } catch (err) {
         // A damaged record must not end a crawl: unknown, and say so once.
         if (!failureReported) log.warn(`ASN database ${path}: lookup of ${ip} failed (${(err as Error).message}); such addresses show as unknown`)
@@ -110,44 +106,18 @@ async function openAt (path: string, source: string, log: Logger): Promise<AsnLo
   }
 }
 
-function find (reader: Reader<AsnRecord>, text: string): AsnRecord | null {
-  const version = isIP(text)
-  if (version === 4) return reader.get(text)
-  if (version !== 6) return null
-  const ip = text.includes('%') ? text.slice(0, text.indexOf('%')) : text
-  // Not every database aliases ::ffff:0:0/96 to IPv4; ask for the IPv4 address itself.
-  const mapped = ipv4FromMapped(ip)
-  return reader.get(mapped ?? ip)
+/** What `peers asn build` writes in the description, else MaxMind's own, else what the file says of itself. */
+function attributionOf (path: string, type: string, description: string | undefined, buildEpoch: Date): string {
+  const builtOn = Number.isNaN(buildEpoch.getTime()) ? 'unknown date' : buildEpoch.toISOString().slice(0, 10)
+  const ours = 'peers ASN database. '
+  if (description?.startsWith(ours) === true) return `${description.slice(ours.length)}, built ${builtOn}`
+  if (/GeoLite2|GeoIP2/i.test(type)) return `ASN data: ${type} by MaxMind (maxmind.com), built ${builtOn}; this product includes GeoLite2 data created by MaxMind, available from https://www.maxmind.com`
+  return `ASN data: ${type}${description === undefined ? '' : ` (${description})`} from ${path}, built ${builtOn}`
 }
 
-async function openReader (path: string, source: string): Promise<Reader<AsnRecord>> {
-  let stat
-  try {
-    stat = statSync(path)
-  } catch {
-    throw new AsnDatabaseError(`ASN database ${path} (from ${source}) does not exist`)
-  }
-  if (!stat.isFile()) throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is not a file`)
-  const stamp = `${stat.size} ${stat.mtimeMs}`
-  const cached = readers.get(path)
-  if (cached?.stamp === stamp) return await cached.reader
-  const reader = openChecked(path, source, stat.size)
-  readers.set(path, { stamp, reader })
-  reader.catch(() => readers.delete(path))
-  return await reader
-}
-
-async function openChecked (path: string, source: string, size: number): Promise<Reader<AsnRecord>> {
-  let reader: Reader<AsnRecord>
-  try {
-    reader = await maxmind.open<AsnRecord>(path, { cache: { max: DECODED_RECORDS_CACHE } })
-  } catch (err) {
-    throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is not a readable MaxMind DB: ${(err as Error).message.split('\n')[0]}`, { cause: err })
-  }
-  // The reader trusts the metadata; a damaged file can still parse, so check it fits.
-  const m = reader.metadata
-  const sane = Number.isInteger(m.nodeCount) && m.nodeCount > 0 && m.binaryFormatMajorVersion === 2 &&
-    (m.ipVersion === 4 || m.ipVersion === 6) && m.searchTreeSize + 16 <= size
-  if (!sane) throw new AsnDatabaseError(`ASN database ${path} (from ${source}) is corrupt: its metadata does not match the file`)
-  return reader
+/** The metadata's description: a map of language -> text in the MMDB format (the reader's type says string). */
+function englishDescription (description: unknown): string | undefined {
+  if (typeof description === 'string') return description
+  const en = (description as { en?: unknown } | null)?.en
+  return typeof en === 'string' ? en : undefined
 }

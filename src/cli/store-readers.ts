@@ -1,10 +1,12 @@
-// What the reading commands (list, export, stats) share: the --db, --net and --asn-db
-// flags, choosing networks, and filling missing ASN data in memory.
+// What the reading commands (list, export, stats, report) share: the --db, --net, --asn-db
+// and --geo-db flags, choosing networks, and filling missing ASN and country data in memory.
 import { Flags } from '@oclif/core'
 import { adapters, findNetworkById } from '../../adapters/index.js'
 import { openAsnLookup } from '../asn/lookup.js'
 import type { Adapter, Logger } from '../contract.js'
 import { enrichAsn, lacksAsn } from '../asn/enrich.js'
+import { enrichCountry, lacksCountry } from '../geo/enrich.js'
+import { openGeoLookup, type GeoLookup } from '../geo/lookup.js'
 import { isReachable, type PeerStore } from '../store/types.js'
 
 export const readerFlags = {
@@ -13,6 +15,7 @@ export const readerFlags = {
 }
 
 export { asnDbFlag } from './asn-flags.js'
+export { geoDbFlag } from './geo-flags.js'
 
 /** `--net` as a store network id (an unknown name is a usage error), or every network in the store. */
 export function selectNetworks (store: PeerStore, net: string | undefined): string[] {
@@ -34,4 +37,15 @@ export async function fillMissingAsn (store: PeerStore, networkIds: readonly str
   const lookup = await openAsnLookup({ path: asnDbPath, log })
   if (lookup === undefined) return
   for (const { id, records } of needing) enrichAsn(store, id, records, lookup, { onlyMissing: true })
+}
+
+/**
+ * Reachable IP records without a country get one from the geo database, in memory only.
+ * Returns the lookup (its attribution goes with the results), undefined when there is none.
+ */
+export async function fillMissingCountry (store: PeerStore, networkIds: readonly string[], geoDbPath: string | undefined, log: Logger): Promise<GeoLookup | undefined> {
+  const geo = await openGeoLookup({ path: geoDbPath, log })
+  if (geo === undefined) return undefined
+  for (const id of networkIds) enrichCountry(store, id, store.peers(id).filter((p) => isReachable(p) && lacksCountry(p)), geo, { onlyMissing: true })
+  return geo
 }

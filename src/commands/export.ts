@@ -3,7 +3,8 @@ import { openAsnLookup } from '../asn/lookup.js'
 import { PeersCommand } from '../cli/base-command.js'
 import { UsageError } from '../errors.js'
 import { EXPORT_FORMATS, exportNetwork } from '../export/export.js'
-import { asnDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
+import { asnDbFlag, geoDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
+import { openGeoLookup } from '../geo/lookup.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 
 export default class Export extends PeersCommand {
@@ -11,8 +12,8 @@ export default class Export extends PeersCommand {
   static override description = [
     'Writes <out>/<net>/<net>-<YYYYMMDDhhmmss>.<format> (UTC) per network; without --net, every network in the store.',
     'txt is the original tool\'s format, one reachable peer per line sorted by address: `2.59.134.244:48333 / AS58212 / dataforest GmbH`; an unknown AS is written `AS? / unknown`.',
-    'json and csv (RFC 4180) carry every stored field; --all includes unreachable peers.',
-    'AS data comes from the ASN database at export time (in the files only: the store is opened read-only, so a running crawl is not disturbed).'
+    'json and csv (RFC 4180) carry every stored field, country (ISO alpha-2) included; --all includes unreachable peers.',
+    'AS and country data come from the ASN and geo databases at export time (in the files only: the store is opened read-only, so a running crawl is not disturbed).'
   ].join('\n')
 
   static override examples = [
@@ -26,7 +27,8 @@ export default class Export extends PeersCommand {
     format: Flags.option({ options: EXPORT_FORMATS, default: 'txt' as const, summary: 'File format.' })(),
     out: Flags.string({ default: 'output', summary: 'Directory the files go under (one subdirectory per network).' }),
     all: Flags.boolean({ summary: 'json/csv: unreachable peers too.' }),
-    'asn-db': asnDbFlag
+    'asn-db': asnDbFlag,
+    'geo-db': geoDbFlag
   }
 
   async run (): Promise<{ files: Array<{ network: string, path: string }> }> {
@@ -37,10 +39,12 @@ export default class Export extends PeersCommand {
     const networks = selectNetworks(store, flags.net)
     if (networks.length === 0) throw new UsageError(`store ${store.path} has no peers yet; run a crawl first`)
     const asn = await openAsnLookup({ path: flags['asn-db'], log })
+    const geo = flags.format === 'txt' ? undefined : await openGeoLookup({ path: flags['geo-db'], log })
+    if (geo !== undefined) log.info(geo.source.attribution)
     const now = new Date()
     const files: Array<{ network: string, path: string }> = []
     for (const network of networks) {
-      const path = await exportNetwork(store, network, { format: flags.format, outDir: flags.out, asn, now, all: flags.all })
+      const path = await exportNetwork(store, network, { format: flags.format, outDir: flags.out, asn, geo, now, all: flags.all })
       log.info(`wrote ${path}`)
       files.push({ network, path })
     }

@@ -4,7 +4,9 @@ import { PeersCommand } from '../cli/base-command.js'
 import { UsageError } from '../errors.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { addressSortKey } from '../store/address-order.js'
-import { asnDbFlag, fillMissingAsn, readerFlags, selectNetworks } from '../cli/store-readers.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
+import { asnDbFlag, fillMissingAsn, fillMissingCountry, geoDbFlag, readerFlags, selectNetworks } from '../cli/store-readers.js'
+import { countryName, hasCountryAnswer, isCountryCode } from '../geo/countries.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
 import { renderTable, type Column } from '../cli/table.js'
@@ -14,7 +16,7 @@ const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height'] 
 type SortKey = typeof SORT_KEYS[number]
 
 /** A peer as `--json` prints it: the stored record plus its display address and reachability. */
-export type ListedPeer = PeerRecord & { address: string, reachable: boolean }
+export type ListedPeer = PeerRecord & { address: string, reachable: boolean, countryName?: string }
 
 /** Missing values sort last whatever the direction. */
 function compareOptional<T extends number | string> (a: T | undefined, b: T | undefined, descending = false): number {
@@ -32,49 +34,65 @@ const COMPARE: Record<SortKey, (a: PeerRecord, b: PeerRecord) => number> = {
   height: (a, b) => compareOptional(a.startHeight, b.startHeight, true)
 }
 
+// Parsed after oclif's parse (src/cli/number-flags.ts): a bad number is one line.
+const NUMBER_FLAGS = {
+  asn: { summary: 'Only peers in this autonomous system.', integer: true, min: 0, max: 4294967295 },
+  limit: { summary: 'At most this many peers.', integer: true, min: 1 }
+} satisfies Record<string, NumberSpec>
+
 export default class List extends PeersCommand {
   static override summary = 'List stored peers (reachable ones by default).'
-  static override description = 'Prints the peers of the store as an aligned table (address, AS, organisation, user agent, height, connect latency, last seen), or as a JSON array with --json. Without --net, every network in the store. Peers without stored AS data are looked up in the ASN database (in memory; the store is not changed).'
+  static override description = 'Prints the peers of the store as an aligned table (address, AS, organisation, country, user agent, height, connect latency, last seen), or as a JSON array with --json. Without --net, every network in the store. Peers without stored AS or country data are looked up in the ASN and geo databases (in memory; the store is not changed). Onion, I2P and CJDNS peers have no country (shown as --).'
   static override examples = [
     '<%= config.bin %> list --net signet',
     '<%= config.bin %> list --net mainnet --asn 24940 --sort latency --limit 20',
     '<%= config.bin %> list --all --type onion --db crawl.json',
-    '<%= config.bin %> list --net mainnet --agent Satoshi:27 --json'
+    '<%= config.bin %> list --net mainnet --agent Satoshi:27 --json',
+    '<%= config.bin %> list --net mainnet --country DE --sort latency'
   ]
 
   static override flags = {
     ...readerFlags,
     reachable: Flags.boolean({ summary: 'Only peers whose last attempt completed a handshake (the default).' }),
     all: Flags.boolean({ summary: 'Every stored peer, reachable or not.' }),
-    asn: Flags.integer({ summary: 'Only peers in this autonomous system.', min: 0 }),
     agent: Flags.string({ summary: 'Only peers whose user agent contains this text (case-insensitive).' }),
     type: Flags.option({ options: ADDRESS_TYPES, summary: 'Only this address type.' })(),
     sort: Flags.option({ options: SORT_KEYS, default: 'address' as const, summary: 'Order: address, last-seen (newest first), latency, asn, agent, height (highest first).' })(),
-    limit: Flags.integer({ summary: 'At most this many peers.', min: 1 }),
-    'asn-db': asnDbFlag
+    ...numberFlags(NUMBER_FLAGS),
+    country: Flags.string({ helpValue: 'CC', summary: 'Only peers in this country (ISO 3166-1 alpha-2, e.g. DE).' }),
+    'asn-db': asnDbFlag,
+    'geo-db': geoDbFlag
   }
 
   async run (): Promise<ListedPeer[]> {
     const { flags } = await this.parse(List)
+    const n = parseNumberFlags(NUMBER_FLAGS, flags)
     // Checked here, not with oclif's `exclusive`, whose message spans several lines.
     if (flags.reachable && flags.all) throw new UsageError('--reachable and --all cannot be used together')
+    const country = flags.country?.toUpperCase()
+    if (country !== undefined && !isCountryCode(country)) throw new UsageError(`--country ${flags.country}: expected a two-letter ISO 3166-1 code such as DE`)
     const log = this.makeLogger(flags)
     const store = await openStore(resolveStorePath(flags.db), { mode: 'read', log })
     const networks = selectNetworks(store, flags.net)
     await fillMissingAsn(store, networks, flags['asn-db'], log)
+    const geo = await fillMissingCountry(store, networks, flags['geo-db'], log)
     const agent = flags.agent?.toLowerCase()
     const chosen = networks.flatMap((n) => store.peers(n)).filter((p) =>
       (flags.all || isReachable(p)) &&
-      (flags.asn === undefined || p.asn === flags.asn) &&
+      (n.asn === undefined || p.asn === n.asn) &&
       (agent === undefined || (p.userAgent ?? '').toLowerCase().includes(agent)) &&
-      (flags.type === undefined || p.type === flags.type))
+      (flags.type === undefined || p.type === flags.type) &&
+      (country === undefined || p.country === country))
     const compare = COMPARE[flags.sort]
     const sorted = chosen.map((p) => ({ p, address: addressSortKey(p) }))
       .sort((a, b) => compare(a.p, b.p) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) || (a.p.network < b.p.network ? -1 : 1))
-      .slice(0, flags.limit)
+      .slice(0, n.limit)
       .map(({ p }) => p)
-    if (!this.jsonEnabled()) this.log(this.render(sorted, networks.length > 1, flags.all).trimEnd())
-    return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p }))
+    if (!this.jsonEnabled()) {
+      this.log(this.render(sorted, networks.length > 1, flags.all).trimEnd())
+      if (geo !== undefined && sorted.length > 0) this.log(`\n${geo.source.attribution}`)
+    }
+    return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p, ...(p.country === undefined ? {} : { countryName: countryName(p.country) }) }))
   }
 
   private render (peers: PeerRecord[], showNetwork: boolean, showReachable: boolean): string {
@@ -85,6 +103,7 @@ export default class List extends PeersCommand {
       ...(showReachable ? [{ header: 'reachable' }] : []),
       { header: 'AS' },
       { header: 'organisation', maxWidth: 30 },
+      { header: 'country' },
       { header: 'user agent', maxWidth: 40 },
       { header: 'height', align: 'right' },
       { header: 'latency', align: 'right' },
@@ -96,6 +115,7 @@ export default class List extends PeersCommand {
       ...(showReachable ? [isReachable(p) ? 'yes' : 'no'] : []),
       p.asn === undefined ? '' : `AS${p.asn}`,
       p.asOrg ?? '',
+      p.country ?? (hasCountryAnswer(p.type) ? '' : '--'),
       p.userAgent ?? '',
       p.startHeight === undefined ? '' : String(p.startHeight),
       p.connectMs === undefined ? '' : `${Math.round(p.connectMs)} ms`,

@@ -13,6 +13,8 @@ export interface SimnetSummary {
   reachable: number
   nodes: Record<string, number>
   crawlCommand: string
+  /** Adapter-specific facts (RunningSimulation.details), when the simulation has any. */
+  details?: Record<string, unknown>
 }
 
 const simulated = adapters.filter((a) => a.simulation.network !== undefined)
@@ -66,7 +68,8 @@ export default class SimnetCommand extends PeersCommand {
       seeds,
       reachable: running.reachable,
       nodes: { ...running.nodes },
-      crawlCommand: ['peers crawl', adapter.name, '--net', network.name, ...seeds.map((s) => `--seed ${s}`), ...running.crawlFlags].join(' ')
+      crawlCommand: ['peers crawl', adapter.name, '--net', network.name, ...seeds.map((s) => `--seed ${s}`), ...running.crawlFlags].join(' '),
+      ...(running.details === undefined ? {} : { details: { ...running.details } })
     }
     // Printed at once, not at exit: whoever runs the crawl needs the seeds while this runs.
     if (this.jsonEnabled()) {

@@ -3,7 +3,8 @@
 //         `2.59.134.244:48333 / AS58212 / dataforest GmbH`; an unknown AS is written
 //         `AS? / unknown` (and a known AS without a name `AS64500 / unknown`), so every line
 //         splits on ' / ' into the same three fields.
-//   json: an array of records with every stored field, plus `reachable`.
+//   json: an array of records with every stored field (country included), plus `reachable`
+//         and `countryName`.
 //   csv:  the same columns (RFC 4180: CRLF line ends, fields quoted when needed, `extra` as JSON).
 // Every format is sorted by address (src/store/address-order.ts).
 import { mkdir, rename, writeFile } from 'node:fs/promises'
@@ -12,6 +13,9 @@ import type { AsnLookup } from '../asn/lookup.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { sortByAddress } from '../store/address-order.js'
 import { enrichAsn } from '../asn/enrich.js'
+import { countryName } from '../geo/countries.js'
+import { enrichCountry } from '../geo/enrich.js'
+import type { GeoLookup } from '../geo/lookup.js'
 import { isReachable, type PeerRecord, type PeerStore } from '../store/types.js'
 
 export const EXPORT_FORMATS = ['txt', 'json', 'csv'] as const
@@ -22,6 +26,8 @@ export interface ExportOptions {
   outDir: string
   /** Fills asn/asOrg on the exported records (store.setAsn) before writing. */
   asn?: AsnLookup
+  /** Fills `country` on the exported records (store.setCountry) before writing; the txt format does not show it. */
+  geo?: GeoLookup
   /** The time in the file name (default: now). */
   now?: Date
   /** json/csv: every record, not only reachable ones (txt is always reachable peers). */
@@ -65,12 +71,14 @@ const RECORD_COLUMNS: Record<keyof PeerRecord, true> = {
   asOrg: true,
   extra: true
 }
-export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>] as const
+/** Stored fields, plus two derived ones: `reachable` first and the country's English name last. */
+export const CSV_COLUMNS = ['reachable', ...Object.keys(RECORD_COLUMNS) as Array<keyof PeerRecord>, 'countryName'] as const
 
 export async function exportNetwork (store: PeerStore, networkId: string, options: ExportOptions): Promise<string> {
   const all = options.all === true && options.format !== 'txt'
   const chosen = store.peers(networkId).filter((p) => all || isReachable(p))
   if (options.asn !== undefined) enrichAsn(store, networkId, chosen, options.asn, { onlyMissing: false })
+  if (options.geo !== undefined) enrichCountry(store, networkId, chosen, options.geo, { onlyMissing: false })
   const records = sortByAddress(chosen)
   const text = options.format === 'txt' ? toTxt(records) : options.format === 'json' ? toJson(records) : toCsv(records)
   const dir = join(options.outDir, networkId)
@@ -99,13 +107,13 @@ function toTxt (records: PeerRecord[]): string {
 }
 
 function toJson (records: PeerRecord[]): string {
-  return `${JSON.stringify(records.map((r) => ({ reachable: isReachable(r), ...r })), null, 2)}\n`
+  return `${JSON.stringify(records.map((r) => ({ reachable: isReachable(r), ...r, ...(r.country === undefined ? {} : { countryName: countryName(r.country) }) })), null, 2)}\n`
 }
 
 function toCsv (records: PeerRecord[]): string {
   const lines = [CSV_COLUMNS.join(',')]
   for (const r of records) {
-    lines.push(CSV_COLUMNS.map((c) => csvField(c === 'reachable' ? isReachable(r) : r[c])).join(','))
+    lines.push(CSV_COLUMNS.map((c) => csvField(c === 'reachable' ? isReachable(r) : c === 'countryName' ? (r.country === undefined ? undefined : countryName(r.country)) : r[c])).join(','))
   }
   return `${lines.join('\r\n')}\r\n`
 }

@@ -1,5 +1,6 @@
 // Who hosts a network: counts over its reachable peers by address type, autonomous system,
-// user agent, protocol version and services, and the AS concentration coefficient.
+// country, user agent, protocol version and services, and the AS and country concentration
+// coefficients.
 //
 // Concentration ("Nakamoto-style") coefficient: the smallest number of ASes that together
 // host at least half of ALL reachable peers (2 * covered >= reachable). Peers with an
@@ -7,6 +8,9 @@
 // grouped into an AS, since they may sit in many; when the known ASes cannot reach half,
 // the coefficient is null. Ties: ASes are taken by peer count, then by lower AS number;
 // the count k does not depend on how ties are broken, only which equal ASes are listed.
+// Countries follow the same rule (overlay peers and IPs the geo database does not place are
+// the unknown ones).
+import { countryName, hasCountryAnswer } from '../geo/countries.js'
 import type { PeerRecord } from '../store/types.js'
 import { isReachable } from '../store/types.js'
 
@@ -31,6 +35,19 @@ export interface ServicesRow extends CountRow {
   names: string[]
 }
 
+export interface CountryRow extends CountRow {
+  /** `key` is the ISO alpha-2 code; this is its English name. */
+  name: string
+}
+
+/** The smallest number of groups hosting at least half of all reachable peers; null when impossible. */
+export interface Concentration<Row> {
+  groups: number | null
+  /** Percent of reachable peers those groups host. */
+  share: number
+  members: Row[]
+}
+
 /** The top rows, and what the rest add up to. */
 export interface TopRows<Row> {
   top: Row[]
@@ -42,6 +59,14 @@ export interface NetworkStats {
   reachable: number
   byType: CountRow[]
   byAsn: TopRows<AsnRow> & { distinct: number, unknown: number, unknownShare: number }
+  byCountry: TopRows<CountryRow> & {
+    distinct: number
+    /** IPv4/IPv6 peers the geo database did not place (or no geo database). */
+    unknown: number
+    /** Onion, I2P, CJDNS and Yggdrasil peers: no country exists for them. */
+    noCountry: number
+  }
+  countryConcentration: Concentration<CountryRow>
   byUserAgent: TopRows<CountRow>
   byProtocolVersion: CountRow[]
   byServices: TopRows<ServicesRow>
@@ -86,14 +111,17 @@ export function computeStats (network: string, records: readonly PeerRecord[], o
     .map((row) => ({ ...row, share: share(row.count) }))
     .sort((a, b) => b.count - a.count || a.asn - b.asn)
 
-  const members: AsnRow[] = []
-  let covered = 0
-  for (const row of asRows) {
-    if (2 * covered >= total) break
-    members.push(row)
-    covered += row.count
+  const asHalf = concentrationOf(asRows, total, share)
+
+  let noCountry = 0
+  let unknownCountry = 0
+  const located: PeerRecord[] = []
+  for (const p of reachable) {
+    if (!hasCountryAnswer(p.type)) noCountry++
+    else if (p.country === undefined) unknownCountry++
+    else located.push(p)
   }
-  const reachedHalf = total > 0 && 2 * covered >= total
+  const countryRows = countBy(located, (p) => p.country ?? '', share).map((row): CountryRow => ({ ...row, name: countryName(row.key) }))
 
   const services = countBy(reachable, (p) => p.services ?? NONE, share).map((row): ServicesRow => ({
     ...row,
@@ -114,13 +142,26 @@ export function computeStats (network: string, records: readonly PeerRecord[], o
     byFailure,
     byType: countBy(reachable, (p) => p.type, share),
     byAsn: { ...topOf(asRows, options.top, share), distinct: asRows.length, unknown, unknownShare: share(unknown) },
+    byCountry: { ...topOf(countryRows, options.top, share), distinct: countryRows.length, unknown: unknownCountry, noCountry },
+    countryConcentration: concentrationOf(countryRows, total, share),
     byUserAgent: topOf(countBy(reachable, (p) => (p.userAgent === undefined || p.userAgent === '' ? NONE : p.userAgent), share), options.top, share),
     byProtocolVersion: countBy(reachable, (p) => (p.protocolVersion === undefined ? NONE : String(p.protocolVersion)), share),
     byServices: topOf(services, options.top, share),
-    concentration: reachedHalf
-      ? { ases: members.length, share: share(covered), members }
-      : { ases: null, share: share(covered), members: [] }
+    concentration: { ases: asHalf.groups, share: asHalf.share, members: asHalf.members }
   }
+}
+
+/** Groups taken largest first until they host at least half of `total` (rows must be sorted by count, descending). */
+export function concentrationOf<Row extends { count: number }> (rows: readonly Row[], total: number, share: (n: number) => number): Concentration<Row> {
+  const members: Row[] = []
+  let covered = 0
+  for (const row of rows) {
+    if (2 * covered >= total) break
+    members.push(row)
+    covered += row.count
+  }
+  const reachedHalf = total > 0 && 2 * covered >= total
+  return reachedHalf ? { groups: members.length, share: share(covered), members } : { groups: null, share: share(covered), members: [] }
 }
 
 /** Rows by count (largest first), then key. */

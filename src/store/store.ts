@@ -194,6 +194,13 @@ class LowPeerStore implements PeerStore {
     this.changed()
   }
 
+  setCountry (network: string, endpoint: Endpoint, country: string | undefined): void {
+    const record = this.get(network, endpoint)
+    if (record === undefined || record.country === country) return
+    setOrDelete(record, 'country', country)
+    this.changed()
+  }
+
   async checkpoint (): Promise<{ blockedMs: number, bytes: number }> {
     if (this.mode === 'read') throw new StoreError('PEERS_STORE_IO', `store ${this.path} is open read-only`)
     if (this.closed) throw new StoreError('PEERS_STORE_IO', `store ${this.path} is closed`)

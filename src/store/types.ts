@@ -97,6 +97,8 @@ export interface PeerStore {
   networks (): string[]
   /** Set ASN data on a record (enrichment). */
   setAsn (network: string, endpoint: Endpoint, asn: number | undefined, org: string | undefined): void
+  /** Set the country (ISO alpha-2) on a record (enrichment); undefined clears it. */
+  setCountry (network: string, endpoint: Endpoint, country: string | undefined): void
   /** Write to disk now (atomic: temp file + rename). Returns how long the event loop was blocked. */
   checkpoint (): Promise<{ blockedMs: number, bytes: number }>
   /** Longest event-loop block of any write so far (auto checkpoints included), in ms. */

@@ -5,7 +5,7 @@ import type { Endpoint, LearnedAddress } from '../../src/contract.js'
 import { DecodeError } from '../../src/errors.js'
 import { MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../../adapters/bitcoin/params.js'
 import { unmapIPv4 } from '../../src/net/ip.js'
-import { BitcoinSession, peerKey, sanitizePeerText, type SessionConfig, type SessionOutput } from '../../adapters/bitcoin/session.js'
+import { BitcoinSession, peerKey, sanitizePeerText, type SessionConfig, type SessionOutput } from '../../adapters/bitcoin/session-machine.js'
 import { checksum, CountLimitError, FrameParser, Writer, type BitcoinMessage, type NetAddress, type VersionPayload } from '../../adapters/bitcoin/wire/index.js'
 
 const PEER: Endpoint = { host: '127.1.0.1', port: 18444, type: 'ipv4' }

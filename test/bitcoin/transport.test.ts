@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test'
 import type { Endpoint, LearnedAddress, SessionOptions, SimulatedBehaviour, SimulatedPeer } from '../../src/contract.js'
 import { bitcoinAdapter } from '../../adapters/bitcoin/index.js'
 import { BITCOIN_NETWORKS } from '../../adapters/bitcoin/params.js'
-import { socketFailure } from '../../adapters/bitcoin/transport.js'
+import { socketFailure } from '../../adapters/bitcoin/session-runner.js'
 import { encodeFrame, FrameParser, type BitcoinMessage } from '../../adapters/bitcoin/wire/index.js'
 
 const regtest = BITCOIN_NETWORKS.find((n) => n.id === 'regtest')!

@@ -1,4 +1,4 @@
-// A seeded fuzzer for the Bitcoin session state machine (adapters/bitcoin/session.ts). Each
+// A seeded fuzzer for the Bitcoin session state machine (adapters/bitcoin/session-machine.ts). Each
 // case drives one BitcoinSession with a random mix of what the transport can feed it:
 // messages (random, mutated, and handshake-shaped ones so deep states are reached), decode
 // errors, timeouts, ends, and raw bytes through a capped FrameParser as the transport does.
@@ -11,7 +11,7 @@
 import { FAILURE_REASONS, type Endpoint, type FailureReason, type LearnedAddress, type SessionResult } from '../../src/contract.js'
 import { DecodeError } from '../../src/errors.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../../adapters/bitcoin/params.js'
-import { BitcoinSession, peerKey, type SessionOutput } from '../../adapters/bitcoin/session.js'
+import { BitcoinSession, peerKey, type SessionOutput } from '../../adapters/bitcoin/session-machine.js'
 import { deriveSeed } from '../../adapters/bitcoin/simnet/random.js'
 import { encodeFrame, FrameParser, type BitcoinMessage, type NetAddress } from '../../adapters/bitcoin/wire/index.js'
 import { DECODE_REASONS, Rng, randomMessage } from '../bitcoin/fuzz-codec.js'

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net'
 import type { Endpoint } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION } from '../params.js'
 import { unmapIPv4 } from '../../../src/net/ip.js'
-import { randomNonce, WTXID_RELAY_VERSION } from '../session.js'
+import { randomNonce, WTXID_RELAY_VERSION } from '../session-machine.js'
 import { ADDR_V1_TYPES, encodeFrame, FrameParser, type BitcoinMessage, type NetAddress, type VersionPayload } from '../wire/index.js'
 import { exponential } from './random.js'
 

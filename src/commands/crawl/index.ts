@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import { adapters, getAdapter, getNetwork } from '../../../adapters/index.js'
 import { asnDbFlag } from '../../cli/asn-flags.js'
+import { geoDbFlag } from '../../cli/geo-flags.js'
+import { openGeoLookup } from '../../geo/lookup.js'
 import { openAsnLookup } from '../../asn/lookup.js'
 import { PeersCommand } from '../../cli/base-command.js'
 import { numberFlags, parseNumberFlags, type NumberSpec } from '../../cli/number-flags.js'
@@ -88,6 +90,7 @@ export default class Crawl extends PeersCommand {
     db: Flags.string({ summary: 'Store file (default: $PEERS_DB, else output/peers.json).' }),
     out: Flags.string({ default: 'output', summary: 'Directory of the export (one subdirectory per network).' }),
     'asn-db': asnDbFlag,
+    'geo-db': geoDbFlag,
     export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' }),
     'onion-proxy': Flags.string({ multiple: true, helpGroup: 'OVERLAY', summary: `Dial .onion peers through this Tor SOCKS5 port, HOST:PORT (default port ${DEFAULT_TOR_PORT}); repeat for several Tor daemons. Env: PEERS_ONION_PROXY (comma-separated).` }),
     proxy: Flags.string({ helpGroup: 'OVERLAY', summary: 'Dial IPv4, IPv6 and CJDNS peers through this SOCKS5 proxy, HOST:PORT; also onion peers when no --onion-proxy is given.' }),
@@ -169,9 +172,10 @@ export default class Crawl extends PeersCommand {
 
       let exported: string | null = null
       if (flags.export) {
-        // Before close: the export's ASN enrichment (store.setAsn) is then saved with the rest.
+        // Before close: the export's ASN and country enrichment (store.setAsn, setCountry) is then saved with the rest.
         const asn = await openAsnLookup({ path: flags['asn-db'], log })
-        exported = await exportNetwork(store, network.id, { format: 'txt', outDir: flags.out, asn })
+        const geo = await openGeoLookup({ path: flags['geo-db'], log })
+        exported = await exportNetwork(store, network.id, { format: 'txt', outDir: flags.out, asn, geo })
       }
       // Closed here so a failed final write is an error, not a success line; the finally's close is then a no-op.
       await store.close()

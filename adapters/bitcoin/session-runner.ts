@@ -1,7 +1,7 @@
-// The socket side of a session: dials, frames bytes, runs one timer, and carries out what
-// the BitcoinSession state machine returns. Thin on purpose: every protocol decision is in
-// session.ts. Thousands run at once, so per session there is one socket, one parser, one
-// timer and a handful of closures.
+// The session runner, the socket side of a session: dials, frames bytes, runs one timer, and
+// carries out what the BitcoinSession state machine returns. Thin on purpose: every protocol
+// decision is in session-machine.ts. Thousands run at once, so per session there is one
+// socket, one parser, one timer and a handful of closures.
 import { setMaxListeners } from 'node:events'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -10,7 +10,7 @@ import { describeError } from '../../src/errors.js'
 import { tcpDial } from '../../src/net/dialers/tcp.js'
 import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { MAX_PAYLOAD } from './params.js'
-import { BitcoinSession, type SessionConfig, type SessionOutput } from './session.js'
+import { BitcoinSession, type SessionConfig, type SessionOutput } from './session-machine.js'
 import { encodeFrame, FrameParser, HEADER_BYTES, type BitcoinMessage } from './wire/index.js'
 
 export interface TransportConfig {
