@@ -1,7 +1,7 @@
 // Runs one AVAX session over a transport: dials, frames, drives the state machine, keeps
 // the timers and caps, and turns every way it can end into a SessionResult. Never throws.
 import { setMaxListeners } from 'node:events'
-import type { Endpoint, FailureReason, SessionOptions, SessionResult } from '../../src/contract.js'
+import { DialError, type Endpoint, type FailureReason, type SessionOptions, type SessionResult } from '../../src/contract.js'
 import { DecodeError, DialForbiddenError, NotImplementedError, describeError } from '../../src/errors.js'
 import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { FrameDecoder, encodeFrame } from './framing.js'
@@ -17,6 +17,7 @@ const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', '
 function connectFailure (err: unknown, signal: AbortSignal): { reason: FailureReason, detail: string } {
   if (err instanceof NotImplementedError) return { reason: 'not-implemented', detail: err.message }
   if (err instanceof DialForbiddenError) return { reason: 'error', detail: err.message }
+  if (err instanceof DialError) return { reason: err.reason, detail: err.message }
   if (signal.aborted) return { reason: 'cancelled', detail: 'stopped while connecting' }
   const code = (err as { code?: unknown } | null)?.code
   if (code === 'ECONNREFUSED') return { reason: 'refused', detail: 'connection refused' }
@@ -37,7 +38,8 @@ export async function runAvaxSession (endpoint: Endpoint, options: SessionOption
   try {
     connection = await transport.connect(endpoint, {
       signal: options.signal,
-      timeoutMs: Math.min(options.timeouts.connectMs, options.limits.maxSessionMs)
+      timeoutMs: Math.min(options.timeouts.connectMs, options.limits.maxSessionMs),
+      dial: options.dial
     })
   } catch (err) {
     const { reason, detail } = connectFailure(err, options.signal)
@@ -152,6 +154,8 @@ function converse (endpoint: Endpoint, connection: AvaxConnection, options: Sess
     socket.on('error', (err: NodeJS.ErrnoException) => end(err.code === 'ECONNRESET' ? 'reset' : 'error', describeError(err)))
     socket.once('end', () => end('closed', 'peer closed the connection'))
     socket.once('close', () => end('closed', 'connection closed'))
+    // A dialer hands the socket over paused (a proxy's negotiation may have put bytes back).
+    socket.resume()
     apply(machine.start())
   })
 }

@@ -29,7 +29,8 @@ export const bitcoinAdapter: Adapter = {
   status: 'complete',
   networks: BITCOIN_NETWORKS,
   defaultNetwork: 'mainnet',
-  dialableTypes: ['ipv4', 'ipv6'],
+  // Any byte stream carries the protocol; which types are dialed depends on the dialers (src/net/dialers/router.ts).
+  dialableTypes: ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'],
   defaults: BITCOIN_DEFAULTS,
   key: peerKey,
   serviceNames,

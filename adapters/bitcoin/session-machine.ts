@@ -128,7 +128,8 @@ export class BitcoinSession {
         version: PROTOCOL_VERSION,
         services: 0n,
         timestamp: BigInt(Math.floor(Date.now() / 1000)),
-        addrRecv: { services: 0n, host: this.endpoint.host, port: this.endpoint.port },
+        // addr_recv is addrv1 (16 bytes): Core writes an onion or I2P peer as all zeros (CNetAddr::SerializeV1Array).
+        addrRecv: { services: 0n, host: this.endpoint.type === 'onion' || this.endpoint.type === 'i2p' ? '::' : this.endpoint.host, port: this.endpoint.port },
         // Core too sends an all-zero addr_from; receivers ignore it.
         addrFrom: { services: 0n, host: '::', port: 0 },
         nonce: this.nonce,

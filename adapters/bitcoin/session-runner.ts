@@ -3,11 +3,11 @@
 // decision is in session-machine.ts. Thousands run at once, so per session there is one
 // socket, one parser, one timer and a handful of closures.
 import { setMaxListeners } from 'node:events'
-import { connect, isIP, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import type { Endpoint, FailureReason, SessionOptions, SessionResult } from '../../src/contract.js'
+import { DialError, type Endpoint, type FailureReason, type SessionOptions, type SessionResult } from '../../src/contract.js'
 import { describeError } from '../../src/errors.js'
-import { assertDialAllowed } from '../../src/net/dial-guard.js'
+import { tcpDial } from '../../src/net/dialers/tcp.js'
 import { startPhaseTimer, type PhaseTimer } from '../../src/net/phase-timer.js'
 import { MAX_PAYLOAD } from './params.js'
 import { BitcoinSession, type SessionConfig, type SessionOutput } from './session-machine.js'
@@ -44,15 +44,6 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     session.end('cancelled', 'aborted before dialing')
     return Promise.resolve(session.result())
   }
-  try {
-    // A hostname would make node:net resolve it: DNS is the bootstrap's business only.
-    if (isIP(endpoint.host) === 0) throw new Error(`${endpoint.host} is not an IP address`)
-    assertDialAllowed(endpoint.host)
-  } catch (err) {
-    session.end('error', describeError(err))
-    return Promise.resolve(session.result())
-  }
-
   return new Promise((resolve) => {
     const { magic } = config
     // A buffer smaller than one header could never hold a message.
@@ -61,35 +52,42 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
     let timer: PhaseTimer | undefined
     let done = false
 
-    let socket: Socket
-    try {
-      socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true })
-    } catch (err) { // a port out of range, say
-      session.end('error', describeError(err))
-      resolve(session.result())
-      return
-    }
-    arm(timeouts.connectMs)
+    let socket: Socket | undefined
+    // The session cap runs from the start; the connect phase's own timeout is the dial's.
+    arm(limits.maxSessionMs)
     // A caller may share one signal across many sessions (the engine gives each its own).
     setMaxListeners(0, signal)
     signal.addEventListener('abort', onAbort)
-
-    socket.on('connect', () => {
+    const dial = options.dial ?? tcpDial
+    dial(endpoint, { signal, timeoutMs: timeouts.connectMs }).then((s) => {
+      if (done) {
+        s.destroy()
+        return
+      }
+      socket = s
+      wire(s)
       apply(session.connected())
       arm(timeouts.handshakeMs)
+    }, (err: unknown) => {
+      apply(session.end(err instanceof DialError ? err.reason : 'error', describeError(err)))
     })
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of parser.push(chunk)) {
-        if (done) return
-        apply(frame.kind === 'message' ? session.received(frame.message) : session.decodeError(frame.error, frame.command))
-      }
-    })
-    socket.on('end', () => { apply(session.end('closed', 'the peer closed the connection')) })
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const reason = socketFailure(err.code, session.phase === 'connecting')
-      apply(session.end(reason, err.code ?? err.message))
-    })
-    socket.on('close', () => { apply(session.end('closed', 'connection closed')) })
+
+    function wire (socket: Socket): void {
+      socket.on('data', (chunk: Buffer) => {
+        for (const frame of parser.push(chunk)) {
+          if (done) return
+          apply(frame.kind === 'message' ? session.received(frame.message) : session.decodeError(frame.error, frame.command))
+        }
+      })
+      socket.on('end', () => { apply(session.end('closed', 'the peer closed the connection')) })
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        const reason = socketFailure(err.code, session.phase === 'connecting')
+        apply(session.end(reason, err.code ?? err.message))
+      })
+      socket.on('close', () => { apply(session.end('closed', 'connection closed')) })
+      // A dialer hands the socket over paused (proxy negotiation may have put bytes back).
+      socket.resume()
+    }
 
     /** One timer: the current phase's timeout or the session cap, whichever comes first. */
     function arm (phaseMs: number): void {
@@ -106,7 +104,7 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
 
     function apply (outputs: readonly SessionOutput[]): void {
       // The handshake's four messages leave in one write, not four.
-      socket.cork()
+      socket?.cork()
       try {
         for (const output of outputs) {
           if (done) return
@@ -115,11 +113,13 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
           else finish()
         }
       } finally {
-        socket.uncork()
+        socket?.uncork()
       }
     }
 
     function send (message: BitcoinMessage): void {
+      const s = socket
+      if (s === undefined) return // nothing is sent before the dial gave a socket
       let frame: Uint8Array
       try {
         frame = fixedFrame(magic, message) ?? encodeFrame(magic, message)
@@ -129,9 +129,9 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
       }
       // Like Core (fPauseSend): a peer that does not read what we send (pongs to its pings,
       // say) is not read either until it does, so our send backlog stays bounded.
-      if (!socket.write(frame) && !socket.isPaused()) {
-        socket.pause()
-        socket.once('drain', () => socket.resume())
+      if (!s.write(frame) && !s.isPaused()) {
+        s.pause()
+        s.once('drain', () => s.resume())
       }
     }
 
@@ -143,10 +143,13 @@ export function runBitcoinSession (endpoint: Endpoint, options: SessionOptions, 
       // After a good session say goodbye with a FIN; otherwise just drop the socket. Only
       // with nothing left unsent: a peer that stops reading would keep bytes queued, and
       // the FIN (and the destroy after it) behind them, forever.
-      if (result.ok && !socket.destroyed && socket.writableLength === 0) {
-        socket.end(() => socket.destroy())
+      const s = socket
+      if (s === undefined) {
+        // still dialing: the dial's own abort or timeout ends it, and a late socket is destroyed on arrival
+      } else if (result.ok && !s.destroyed && s.writableLength === 0) {
+        s.end(() => s.destroy())
       } else {
-        socket.destroy()
+        s.destroy()
       }
       resolve(result)
     }

@@ -28,10 +28,12 @@ export function parseHostPort (text: string, defaultPort: number): Endpoint {
     host = i === -1 ? input : input.slice(0, i)
     portText = i === -1 ? undefined : input.slice(i + 1)
   }
-  let port = defaultPort
+  // I2P (SAM 3.1) has no ports: Core uses port 0 for every .b32.i2p peer (shared/overlay-networks.md §2.1).
+  const i2p = /\.b32\.i2p$/i.test(host)
+  let port = i2p ? 0 : defaultPort
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-      throw new UsageError(`'${text}' has an invalid port: expected 1-65535`)
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < (i2p ? 0 : 1) || Number(portText) > 65535) {
+      throw new UsageError(`'${text}' has an invalid port: expected ${i2p ? 0 : 1}-65535`)
     }
     port = Number(portText)
   }

@@ -88,5 +88,11 @@ export function renderStats (s: NetworkStats, options: RenderOptions): string {
     sections.push(`Uptime of the ${withUptime[0].tried} tried peers\n${renderTable(columns, rows)}`)
   }
 
+  if (s.byFailure.length > 0) {
+    const failureColumns: Column[] = [{ header: 'type' }, { header: 'last failure' }, { header: 'peers', align: 'right' }, { header: 'share', align: 'right' }]
+    const failed = s.byFailure.reduce((sum, r) => sum + r.count, 0)
+    sections.push(`Not reachable, by last failure (${failed} peers)\n${renderTable(failureColumns, s.byFailure.map((r) => [r.type, r.reason, String(r.count), percent(r.share)]))}`)
+  }
+
   return sections.join('\n')
 }

@@ -77,6 +77,8 @@ export interface NetworkStats {
    * and the median of sipa's reliability (what a seeds dump prints).
    */
   uptime: UptimeDistribution[]
+  /** Peers tried and not reachable, by address type and last failure reason (share of those); e.g. Tor's onion-descriptor-not-found. */
+  byFailure: Array<CountRow & { type: string, reason: string }>
   concentration: {
     /** Smallest number of ASes hosting at least half of the reachable peers; null when impossible. */
     ases: number | null
@@ -162,9 +164,17 @@ export function computeStats (network: string, records: readonly PeerRecord[], o
     names: row.key === NONE || options.serviceNames === undefined ? [] : options.serviceNames(row.key)
   }))
 
+  const failed = records.filter((p) => !isReachable(p) && p.lastFailure !== undefined)
+  const failedShare = (count: number): number => (count * 100) / failed.length
+  const byFailure = countBy(failed, (p) => `${p.type} ${p.lastFailure ?? ''}`, failedShare).map((row) => {
+    const [type, reason] = row.key.split(' ')
+    return { ...row, type, reason }
+  })
+
   return {
     network,
     reachable: total,
+    byFailure,
     byType: countBy(reachable, (p) => p.type, share),
     byAsn: { ...topOf(asRows, options.top, share), distinct: asRows.length, unknown, unknownShare: share(unknown) },
     byCountry: { ...topOf(countryRows, options.top, share), distinct: countryRows.length, unknown: unknownCountry, noCountry },

@@ -20,6 +20,12 @@ export const SIMNET_FLAGS = {
   'close-immediately': { type: 'number', summary: 'Nodes that accept and close at once.', integer: true, min: 0, default: 0 },
   hole: { type: 'number', summary: 'Addresses in 127.9.0.0/16: dials time out under `HOLE=1 netns-run`, are refused elsewhere.', integer: true, min: 0, default: 0 },
   'getaddr-delay': { type: 'number', summary: 'Mean of an exponential delay added to every getaddr answer, ms (processing time); 0: none.', integer: true, min: 0, default: 0 },
+  onion: { type: 'number', summary: 'Honest nodes on Tor (v3 .onion names), reached through the simnet\'s SOCKS5 proxy (crawl with --onion-proxy).', integer: true, min: 0, default: 0 },
+  i2p: { type: 'number', summary: 'Honest nodes on I2P (.b32.i2p, port 0), reached through the simnet\'s SAM bridge (crawl with --i2p-sam).', integer: true, min: 0, default: 0 },
+  cjdns: { type: 'number', summary: 'Honest nodes on CJDNS at fc00::1, fc00::2, …: add each to lo first (ip -6 addr add fc00::1/128 dev lo nodad, in a namespace); crawl with --cjdns-reachable.', integer: true, min: 0, max: 65534, default: 0 },
+  'dead-overlay': { type: 'number', summary: 'Dead addresses of each overlay type present: the proxy answers as Tor does for a missing descriptor (0xF0), the bridge KEY_NOT_FOUND.', integer: true, min: 0, default: 0 },
+  'socks-port': { type: 'number', summary: 'Port of the built-in SOCKS5 proxy on 127.0.0.1 (with --onion); default: one from the OS.', integer: true, min: 0, max: 65535 },
+  'sam-port': { type: 'number', summary: 'Port of the built-in SAM bridge on 127.0.0.1 (with --i2p); default: one from the OS.', integer: true, min: 0, max: 65535 },
   seed: { type: 'number', summary: 'PRNG seed: the same seed gives the same network.', integer: true, min: 0, max: 0xffffffff, default: 1 },
   port: { type: 'number', summary: 'Port of every node (default: the network\'s); 0 gives each node one from the OS.', integer: true, min: 0, max: 65535 }
 } satisfies Record<string, SimulationFlag>
@@ -39,12 +45,14 @@ export const bitcoinNetworkSimulation: NetworkSimulation = {
   description: [
     'bitcoin: honest nodes answer a crawler like current Bitcoin Core (version, sendaddrv2, verack; then, on getaddr, one message at once with 23% of what they know and their own address; gossip on the 30 s trickle after that), each on its own address in 127.1.0.0–127.8.255.255 with the network\'s port, plus the other kinds asked for: old Core, small, mute, bcoin-like and slow nodes, and unreachable ones.',
     'Linux routes all of 127.0.0.0/8 to the loopback interface; elsewhere only 127.0.0.1 may work. Run both the simnet and the crawl inside ../shared/tools/netns-run to be sure nothing leaves the machine; HOLE=1 makes the --hole addresses time out as most gossiped addresses do.',
+    'Overlay nodes (--onion, --i2p, --cjdns): onion and I2P nodes listen on 127.10.0.0/16 behind a built-in SOCKS5 proxy (playing Tor with ExtendedErrors) and SAM v3.1 bridge on 127.0.0.1; CJDNS nodes listen on fc00::/8 addresses that must be on the loopback interface.',
     'More than about 15,000 nodes need a higher open-file limit (ulimit -n).'
   ],
   examples: [
     '--nodes 1000 --refused 200 --silent 50',
     '--nodes 10000 --hole 5000 --getaddr-delay 2000 --seed 7',
-    '--nodes 100 --old-core 20 --small 20 --mute 10 --bcoin 5 --slow 5 --latency 20-1000'
+    '--nodes 100 --old-core 20 --small 20 --mute 10 --bcoin 5 --slow 5 --latency 20-1000',
+    '--nodes 200 --onion 50 --i2p 20 --dead-overlay 10 --socks-port 9050 --sam-port 7656'
   ],
   defaultNetwork: 'regtest',
   flags: SIMNET_FLAGS,
@@ -66,6 +74,9 @@ async function startSimnet (network: Network, values: SimulationFlagValues): Pro
     closeImmediately: n['close-immediately'] ?? 0,
     hole: n.hole ?? 0
   }
+  // Overlay kinds appear in the summary only when asked for.
+  const overlay = { onion: n.onion ?? 0, i2p: n.i2p ?? 0, cjdns: n.cjdns ?? 0, deadOverlay: n['dead-overlay'] ?? 0 }
+  const overlayCounts = Object.fromEntries(Object.entries(overlay).filter(([, v]) => v > 0))
   const latencyMs = parseLatency(n.latency ?? '0')
   let simnet: Simnet
   try {
@@ -85,22 +96,46 @@ async function startSimnet (network: Network, values: SimulationFlagValues): Pro
       hole: counts.hole,
       getaddrDelayMeanMs: n['getaddr-delay'],
       seed: n.seed,
-      basePort: n.port
+      basePort: n.port,
+      onion: overlay.onion,
+      i2p: overlay.i2p,
+      cjdns: overlay.cjdns,
+      deadOverlay: overlay.deadOverlay,
+      socksPort: n['socks-port'],
+      samPort: n['sam-port']
     })
   } catch (err) {
     // The simnet's own range checks (too many nodes for their ranges) are the user's to fix.
     if (err instanceof RangeError) throw new UsageError(err.message)
     throw err
   }
-  await simnet.start()
+  try {
+    await simnet.start()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL' && overlay.cjdns > 0) {
+      throw new UsageError(`the CJDNS nodes' addresses are not on this machine: add them to lo first, e.g. ip -6 addr add ${simnet.cjdnsAddresses()[0]}/128 dev lo nodad (as root, inside ../shared/tools/netns-run)`)
+    }
+    throw err
+  }
+  const socks = simnet.socks5
+  const sam = simnet.sam
+  const overlayFlags = [
+    ...(socks !== undefined ? [`--onion-proxy ${socks.host}:${socks.port}`] : []),
+    ...(sam !== undefined ? [`--i2p-sam ${sam.host}:${sam.port}`] : []),
+    ...(overlay.cjdns > 0 ? ['--cjdns-reachable'] : [])
+  ]
   return {
     seeds: simnet.seeds(),
     // What a crawl with the adapter's default ask-for-peers timeout can find (old Core's trickled answers may come later).
     reachable: simnet.truth({ askPeersMs: BITCOIN_DEFAULTS.timeouts.askPeersMs }).length,
-    nodes: counts,
+    nodes: { ...counts, ...overlayCounts },
     size: simnet.size,
-    crawlFlags: ['--allow-cidr 127.0.0.0/8'],
-    notes: counts.hole > 0 ? ['hole addresses (127.9.0.0/16) time out only under HOLE=1 netns-run; elsewhere they are refused'] : [],
+    crawlFlags: ['--allow-cidr 127.0.0.0/8', ...overlayFlags],
+    notes: [
+      ...(counts.hole > 0 ? ['hole addresses (127.9.0.0/16) time out only under HOLE=1 netns-run; elsewhere they are refused'] : []),
+      ...(socks !== undefined ? [`SOCKS5 proxy (Tor with ExtendedErrors, simulated) on ${socks.host}:${socks.port}`] : []),
+      ...(sam !== undefined ? [`SAM v3.1 bridge (simulated) on ${sam.host}:${sam.port}`] : [])
+    ],
     async stop () {
       await simnet.stop()
       const s = simnet.stats

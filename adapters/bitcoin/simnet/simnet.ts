@@ -3,6 +3,8 @@
 // the network's default port as on the real network:
 //   127.1.0.1 … 127.8.255.254   listening nodes and refused addresses, in that order
 //   127.9.0.1 … 127.9.255.254   'hole' addresses (HOLE=1 netns-run drops them: dials time out)
+//   127.10.0.1 …                 listeners of onion and I2P nodes, reached through the simnet's
+//                                SOCKS5 proxy and SAM bridge (overlay.ts); CJDNS nodes listen on fc00::/8
 // Node kinds: current Bitcoin Core by default (`nodes`), and old Core, small, mute, bcoin-like
 // and slow nodes as options (node.ts says how each talks); `latency` delays every reply.
 // Topology: node i's getaddr answer is a fixed sample of 23% of what it knows (as Core's
@@ -15,7 +17,10 @@ import type { Endpoint } from '../../../src/contract.js'
 import { BITCOIN_NETWORKS, MAX_ADDR_ENTRIES, type BitcoinNetworkParams } from '../params.js'
 import type { NetAddress } from '../wire/index.js'
 import { bcoinLike, closeImmediately, CORE_SERVICES, coreLike, emptyStats, muteCore, oldCore, silent, slowCore, smallCore, unreachable, wrongNetwork, type CoreLikeOptions, type NodeBehaviour, type SimNode, type SimnetStats } from './node.js'
+import { OVERLAY_LISTEN_OCTET, overlayName, simnetSam, simnetSocks5, type OverlayType } from './overlay.js'
 import { deriveSeed, exponential, seededRandom } from './random.js'
+import type { SamServer } from './sam-server.js'
+import type { Socks5Server } from './socks5-server.js'
 
 export interface SimnetOptions {
   /** Honest nodes: reachable, answering like current Bitcoin Core (v22 and later). */
@@ -60,6 +65,17 @@ export interface SimnetOptions {
   seedCount?: number
   /** Settings of the honest nodes. */
   core?: CoreLikeOptions
+  /** Honest nodes on Tor (v3 onion names), reached through the simnet's SOCKS5 proxy. */
+  onion?: number
+  /** Honest nodes on I2P (.b32.i2p, port 0), reached through the simnet's SAM bridge. */
+  i2p?: number
+  /** Honest nodes on CJDNS (fc00::1, fc00::2, …): each address must be on the loopback interface. */
+  cjdns?: number
+  /** Dead addresses of each overlay type that is present (onion, I2P, CJDNS): advertised, never reachable. */
+  deadOverlay?: number
+  /** Ports of the SOCKS5 proxy and SAM bridge (started when there are onion or I2P nodes); default: from the OS. */
+  socksPort?: number
+  samPort?: number
 }
 
 /** Core answers getaddr with at most 23% of its address manager (MAX_PCT_ADDR_TO_SEND). */
@@ -90,6 +106,11 @@ export class Simnet {
   private readonly randoms: Array<(() => number) | undefined> = []
   private readonly servers: Server[] = []
   private readonly sockets = new Set<Socket>()
+  /** Overlay nodes by name (onion, I2P) or address (CJDNS). */
+  private readonly overlayNodes = new Map<string, SimnetNode>()
+  private socksServer: Socks5Server | undefined
+  private samServer: SamServer | undefined
+  private readonly proxyPorts: { socks: number, sam: number }
 
   constructor (options: SimnetOptions) {
     const params = BITCOIN_NETWORKS.find((n) => n.name === (options.network ?? 'regtest'))
@@ -100,14 +121,18 @@ export class Simnet {
     this.delayMeanMs = options.getaddrDelayMeanMs ?? 0
     const port = options.basePort ?? params.defaultPort
 
+    this.proxyPorts = { socks: options.socksPort ?? 0, sam: options.samPort ?? 0 }
+    const overlayGroups = (['onion', 'i2p', 'cjdns'] as const).filter((t) => (options[t] ?? 0) > 0)
     const trickle = options.oldTrickleMeanMs === undefined ? {} : { trickleMeanMs: options.oldTrickleMeanMs }
-    const groups: Array<{ count: number, behaviour: NodeBehaviour, hole?: boolean }> = [
+    const groups: Array<{ count: number, behaviour: NodeBehaviour, hole?: boolean, overlay?: OverlayType }> = [
       { count: options.nodes, behaviour: coreLike(options.core) },
       { count: options.oldCore ?? 0, behaviour: oldCore({ ...options.core, ...trickle }) },
       { count: options.small ?? 0, behaviour: smallCore(options.core) },
       { count: options.bcoin ?? 0, behaviour: bcoinLike(options.core) },
       { count: options.slow ?? 0, behaviour: slowCore(options.core) },
       { count: options.mute ?? 0, behaviour: muteCore(options.core) },
+      ...overlayGroups.map((t) => ({ count: options[t] ?? 0, behaviour: coreLike(options.core), overlay: t })),
+      ...overlayGroups.map((t) => ({ count: options.deadOverlay ?? 0, behaviour: { ...unreachable, kind: `dead-${t}` }, overlay: t })),
       ...(options.custom ?? []),
       { count: options.silent ?? 0, behaviour: silent },
       { count: options.wrongNetwork ?? 0, behaviour: wrongNetwork },
@@ -118,17 +143,36 @@ export class Simnet {
     for (const g of groups) {
       if (!Number.isInteger(g.count) || g.count < 0) throw new RangeError(`node counts must be whole numbers ≥ 0, got ${g.count}`)
     }
+    const cjdnsCount = (options.cjdns ?? 0) + (overlayGroups.includes('cjdns') ? options.deadOverlay ?? 0 : 0)
+    if (cjdnsCount > 0xfffe) throw new RangeError('at most 65,534 CJDNS nodes (fc00::1 … fc00::fffe)')
     const holeCount = options.hole ?? 0
     if (holeCount > HOLE_RANGE_HOSTS) throw new RangeError(`at most ${HOLE_RANGE_HOSTS} hole addresses fit 127.9.0.0/16`)
-    const mainCount = groups.reduce((n, g) => n + g.count, 0) - holeCount
+    const mainCount = groups.reduce((n, g) => n + (g.overlay === undefined ? g.count : 0), 0) - holeCount
     if (mainCount > MAIN_RANGE_HOSTS) throw new RangeError(`at most ${MAIN_RANGE_HOSTS} nodes fit 127.1.0.0–127.8.255.255`)
 
     const random = seededRandom(this.seed)
     const now = Math.floor(Date.now() / 1000)
     let mainNext = 0
     let holeNext = 0
+    let overlayListenNext = 0
+    const overlayNext = { onion: 0, i2p: 0, cjdns: 0 }
     for (const g of groups) {
       for (let k = 0; k < g.count; k++) {
+        if (g.overlay !== undefined) {
+          const type = g.overlay
+          const host = overlayName(type, this.seed, overlayNext[type]++)
+          // I2P has no ports (Core uses 0); onion nodes keep the network's port whatever their listener has.
+          const selfPort = type === 'i2p' ? 0 : type === 'onion' || port !== 0 || g.behaviour.accept === undefined ? params.defaultPort : 0
+          const self: NetAddress = { time: now - Math.floor(random() * MAX_ADDRESS_AGE_S), services: CORE_SERVICES, type, host, port: selfPort }
+          const listen = g.behaviour.accept === undefined
+            ? undefined
+            : type === 'cjdns' ? { host, port: selfPort } : { host: hostAt(OVERLAY_LISTEN_OCTET, overlayListenNext++), port: port === 0 ? 0 : params.defaultPort }
+          if (g.behaviour.givesNodeAnswer === true) this.ring.push(this.nodes.length)
+          const node = new SimnetNode(this, this.nodes.length, g.behaviour, self, listen)
+          this.overlayNodes.set(host, node)
+          this.nodes.push(node)
+          continue
+        }
         const host = g.hole === true ? hostAt(9, holeNext++) : hostAt(1, mainNext++)
         // Nodes with an OS-chosen port learn it in start(); others need a fixed one to be dialed.
         const nodePort = port === 0 && g.behaviour.accept === undefined ? params.defaultPort : port
@@ -159,6 +203,15 @@ export class Simnet {
   async start (): Promise<void> {
     try {
       await Promise.all(this.nodes.filter((n) => n.behaviour.accept !== undefined).map((n) => this.listen(n)))
+      const lookup = (host: string): SimnetNode | undefined => this.overlayNodes.get(host)
+      if ([...this.overlayNodes.values()].some((n) => n.self.type === 'onion')) {
+        this.socksServer = simnetSocks5(lookup)
+        await this.socksServer.listen('127.0.0.1', this.proxyPorts.socks)
+      }
+      if ([...this.overlayNodes.values()].some((n) => n.self.type === 'i2p')) {
+        this.samServer = simnetSam(lookup)
+        await this.samServer.listen('127.0.0.1', this.proxyPorts.sam)
+      }
     } catch (err) {
       await this.stop()
       throw err
@@ -167,6 +220,8 @@ export class Simnet {
 
   /** Stop listening and drop every open connection. */
   async stop (): Promise<void> {
+    await this.socksServer?.close()
+    await this.samServer?.close()
     for (const s of this.sockets) s.destroy()
     await Promise.all(this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
   }
@@ -179,6 +234,26 @@ export class Simnet {
   /** Endpoints of the nodes of one behaviour kind ('honest', 'silent', 'refused', 'hole', …). */
   endpointsOf (kind: string): Endpoint[] {
     return this.nodes.filter((n) => n.behaviour.kind === kind).map((n) => n.endpoint)
+  }
+
+  /** The built-in SOCKS5 proxy (present with onion nodes): pass it as --onion-proxy. */
+  get socks5 (): { host: string, port: number } | undefined {
+    return this.socksServer === undefined ? undefined : { host: this.socksServer.host, port: this.socksServer.port }
+  }
+
+  /** The built-in SAM bridge (present with I2P nodes): pass it as --i2p-sam. */
+  get sam (): { host: string, port: number } | undefined {
+    return this.samServer === undefined ? undefined : { host: this.samServer.host, port: this.samServer.port }
+  }
+
+  /** Listening overlay nodes: the name a crawler dials and the loopback address behind it (a test's /etc/hosts maps one to the other). */
+  overlayListeners (): Array<{ endpoint: Endpoint, listen: { host: string, port: number } }> {
+    return [...this.overlayNodes.values()].flatMap((n) => n.listen === undefined ? [] : [{ endpoint: n.endpoint, listen: { ...n.listen } }])
+  }
+
+  /** The CJDNS addresses of the nodes, dead ones included: the listening ones must be on the loopback interface. */
+  cjdnsAddresses (): string[] {
+    return this.nodes.filter((n) => n.self.type === 'cjdns').map((n) => n.self.host)
   }
 
   get size (): number {
@@ -283,10 +358,15 @@ export class Simnet {
     this.servers.push(server)
     return new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ host: node.self.host, port: node.self.port }, () => {
+      const listen = node.listen ?? { host: node.self.host, port: node.self.port }
+      server.listen({ host: listen.host, port: listen.port }, () => {
         server.off('error', reject)
         const address = server.address()
-        if (address !== null && typeof address === 'object') node.self.port = address.port
+        if (address !== null && typeof address === 'object') {
+          listen.port = address.port
+          // Onion and I2P nodes keep the port they advertise; the others are where they listen.
+          if (node.self.type === 'ipv4' || node.self.type === 'cjdns') node.self.port = address.port
+        }
         resolve()
       })
     })
@@ -298,10 +378,12 @@ class SimnetNode implements SimNode {
     private readonly simnet: Simnet,
     readonly index: number,
     readonly behaviour: NodeBehaviour,
-    readonly self: NetAddress
+    readonly self: NetAddress,
+    /** Where it listens (onion and I2P nodes: a loopback address the proxy maps their name to). */
+    readonly listen?: { host: string, port: number }
   ) {}
 
-  get endpoint (): Endpoint { return { host: this.self.host, port: this.self.port, type: 'ipv4' } }
+  get endpoint (): Endpoint { return { host: this.self.host, port: this.self.port, type: this.self.type } }
   get magic (): Uint8Array { return this.simnet.params.magic }
   get stats (): SimnetStats { return this.simnet.stats }
   get announcesSelf (): boolean { return true }

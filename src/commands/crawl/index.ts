@@ -6,7 +6,7 @@ import { openGeoLookup } from '../../geo/lookup.js'
 import { openAsnLookup } from '../../asn/lookup.js'
 import { PeersCommand } from '../../cli/base-command.js'
 import { numberFlags, parseNumberFlags, type NumberSpec } from '../../cli/number-flags.js'
-import type { Adapter, Endpoint, Logger, Network } from '../../contract.js'
+import type { Adapter, AddressType, Endpoint, Logger, Network } from '../../contract.js'
 import { UsageError } from '../../errors.js'
 import { DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_MS, DEFAULT_REVISIT_MS } from '../../engine/defaults.js'
 import { CrawlEngine, type CrawlSummary } from '../../engine/engine.js'
@@ -14,6 +14,7 @@ import { LagMonitor } from '../../engine/lag.js'
 import { LANES, parseLaneFlags } from '../../engine/lanes.js'
 import { chooseConcurrency } from '../../engine/limits.js'
 import { exportNetwork } from '../../export/export.js'
+import { buildDialers, DEFAULT_SAM_PORT, DEFAULT_TOR_PORT, dialableTypesOf, flagFor, parseProxyAddress, type OverlaySettings } from '../../net/dialers/router.js'
 import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
 import type { StderrLogger } from '../../cli/log.js'
@@ -37,8 +38,6 @@ function adapterDefault (phase: 'connectMs' | 'handshakeMs' | 'askPeersMs'): str
 }
 
 /** Flags that would dial a type the crawl skipped for 'no-route' (docs/design.md §3). */
-const ROUTE_FLAGS: Record<string, string> = { onion: '--onion-proxy (or --proxy)', i2p: '--i2p-sam', cjdns: '--cjdns-reachable' }
-
 const CONCURRENCY_SPEC = { summary: 'Sessions at once.', min: 1, max: 100_000, integer: true } satisfies NumberSpec
 
 const NUMBER_FLAGS = {
@@ -85,7 +84,9 @@ export default class Crawl extends PeersCommand {
     '<%= config.bin %> crawl bitcoin --net mainnet --connect-timeout 3000 --lane onion:concurrency=128,connect=60000',
     '<%= config.bin %> crawl bitcoin --net testnet4 --continuous --revisit-interval 300',
     '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8',
-    '<%= config.bin %> crawl bitcoin --net mainnet --continuous --metrics 127.0.0.1:9464'
+    '<%= config.bin %> crawl bitcoin --net mainnet --continuous --metrics 127.0.0.1:9464',
+    '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --i2p-sam 127.0.0.1:7656',
+    '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --onion-proxy 127.0.0.1:9052 --cjdns-reachable'
   ]
 
   static override args = {
@@ -107,7 +108,12 @@ export default class Crawl extends PeersCommand {
     'asn-db': asnDbFlag,
     'geo-db': geoDbFlag,
     export: Flags.boolean({ default: true, allowNo: true, summary: 'Write the txt export at the end (--no-export: do not).' }),
-    metrics: Flags.string({ summary: 'Serve Prometheus metrics on http://HOST:PORT/metrics while crawling (a bare PORT listens on 127.0.0.1), e.g. 127.0.0.1:9464.' })
+    metrics: Flags.string({ summary: 'Serve Prometheus metrics on http://HOST:PORT/metrics while crawling (a bare PORT listens on 127.0.0.1), e.g. 127.0.0.1:9464.' }),
+    'onion-proxy': Flags.string({ multiple: true, helpGroup: 'OVERLAY', summary: `Dial .onion peers through this Tor SOCKS5 port, HOST:PORT (default port ${DEFAULT_TOR_PORT}); repeat for several Tor daemons. Env: PEERS_ONION_PROXY (comma-separated).` }),
+    proxy: Flags.string({ helpGroup: 'OVERLAY', summary: 'Dial IPv4, IPv6 and CJDNS peers through this SOCKS5 proxy, HOST:PORT; also onion peers when no --onion-proxy is given.' }),
+    'tor-isolation': Flags.boolean({ default: true, allowNo: true, helpGroup: 'OVERLAY', summary: 'Fresh SOCKS credentials per onion connection, so Tor builds a circuit for each (--no-tor-isolation: share circuits).' }),
+    'i2p-sam': Flags.string({ helpGroup: 'OVERLAY', summary: `Dial .b32.i2p peers (port 0) through this I2P SAM v3.1 bridge, HOST:PORT (default port ${DEFAULT_SAM_PORT}). Env: PEERS_I2P_SAM.` }),
+    'cjdns-reachable': Flags.boolean({ default: false, helpGroup: 'OVERLAY', summary: 'This host is on CJDNS: dial fc00::/8 addresses directly, as IPv6 (as Core\'s -cjdnsreachable).' })
   }
 
   async run (): Promise<CrawlResult> {
@@ -119,7 +125,11 @@ export default class Crawl extends PeersCommand {
     const adapter = getAdapter(args.adapter)
     const network = getNetwork(adapter, flags.net ?? adapter.defaultNetwork)
     const policy = new AddressPolicy({ allow: flags['allow-cidr'], deny: flags['deny-cidr'], only: flags['only-cidr'] })
-    const givenSeeds = flags.seed?.map((text) => checkedSeed(adapter, network, policy, text))
+    const overlay = overlaySettings(flags)
+    // Nothing is opened before the first dial: built here, closed in the finally below.
+    const dialers = buildDialers(overlay, log)
+    const dialable = dialableTypesOf(adapter.dialableTypes, dialers.byType)
+    const givenSeeds = flags.seed?.map((text) => checkedSeed(adapter, network, policy, dialable, text))
     adapter.assertCrawlable(network)
 
     // Before the store: a busy port is one line at once, nothing opened or locked.
@@ -168,7 +178,9 @@ export default class Crawl extends PeersCommand {
         userAgent: `/peers:${this.config.version}/`,
         known: new Set(previous.map((r) => adapter.key(r))),
         reachableBefore: new Set(previous.filter(isReachable).map((r) => adapter.key(r))),
-        lag
+        lag,
+        dialers: dialers.byType,
+        onionProxies: overlay.onionProxies?.length
       })
       engine = crawl
       wireEngine(crawl, store, network, log, n['max-endpoints'])
@@ -188,7 +200,7 @@ export default class Crawl extends PeersCommand {
       // A signal from here on (export, final save) did not cut the crawl short: the run record and the result agree.
       const stoppedBySignal = interrupted
       if (stoppedBySignal) log.info('stopped: sessions ended, saving the store')
-      const unrouted = Object.entries(summary.noRoute).map(([type, count]) => `${count} ${type} (${ROUTE_FLAGS[type] ?? 'no flag yet'})`)
+      const unrouted = Object.entries(summary.noRoute).map(([type, count]) => `${count} ${type} (${flagFor(type as AddressType) ?? 'no flag yet'})`)
       if (unrouted.length > 0) log.info(`recorded but not dialed, no route: ${unrouted.join(', ')}`)
       finishRun(store, run, summary, stoppedBySignal)
 
@@ -205,6 +217,7 @@ export default class Crawl extends PeersCommand {
       if (!this.jsonEnabled() && !flags.quiet) process.stderr.write(humanSummary(result))
       return result
     } finally {
+      dialers.close()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       await metrics?.close()
@@ -214,13 +227,33 @@ export default class Crawl extends PeersCommand {
 }
 
 /** A --seed the adapter parses and the policy would dial; otherwise a UsageError saying which flag permits it. */
-function checkedSeed (adapter: Adapter, network: Network, policy: AddressPolicy, text: string): Endpoint {
+function checkedSeed (adapter: Adapter, network: Network, policy: AddressPolicy, dialable: readonly AddressType[], text: string): Endpoint {
   const endpoint = adapter.parseEndpoint(text, network)
-  const verdict = policy.classify(endpoint, adapter.dialableTypes)
-  if (!verdict.dial) throw new UsageError(`--seed ${policy.explain(endpoint, verdict.reason, adapter.dialableTypes)}`)
+  const verdict = policy.classify(endpoint, dialable)
+  if (!verdict.dial) {
+    const flag = flagFor(endpoint.type)
+    if (verdict.reason === 'not-dialable-type' && flag !== undefined && adapter.dialableTypes.includes(endpoint.type)) {
+      throw new UsageError(`--seed ${formatEndpoint(endpoint)} is an ${endpoint.type} address: pass ${flag} to dial it`)
+    }
+    throw new UsageError(`--seed ${policy.explain(endpoint, verdict.reason, dialable)}`)
+  }
   return endpoint
 }
 
+/** The overlay flags, with PEERS_ONION_PROXY and PEERS_I2P_SAM when the flags are not given. */
+function overlaySettings (flags: { 'onion-proxy'?: string[], proxy?: string, 'tor-isolation': boolean, 'i2p-sam'?: string, 'cjdns-reachable': boolean }): OverlaySettings {
+  const onion = flags['onion-proxy'] ?? (process.env.PEERS_ONION_PROXY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const sam = flags['i2p-sam'] ?? (process.env.PEERS_I2P_SAM?.trim() === '' ? undefined : process.env.PEERS_I2P_SAM)
+  return {
+    onionProxies: onion.map((text) => parseProxyAddress(text, flags['onion-proxy'] !== undefined ? '--onion-proxy' : 'PEERS_ONION_PROXY', DEFAULT_TOR_PORT)),
+    proxy: flags.proxy === undefined ? undefined : parseProxyAddress(flags.proxy, '--proxy', DEFAULT_TOR_PORT),
+    torIsolation: flags['tor-isolation'],
+    i2pSam: sam === undefined ? undefined : parseProxyAddress(sam, flags['i2p-sam'] !== undefined ? '--i2p-sam' : 'PEERS_I2P_SAM', DEFAULT_SAM_PORT),
+    cjdnsReachable: flags['cjdns-reachable']
+  }
+}
+
+/** One line: how many overlay addresses were recorded but not dialed, and which flag would dial them. */
 /** The adapter's bootstrap seeds plus the peers the last crawls found reachable. */
 async function defaultSeeds (adapter: Adapter, network: Network, reachable: readonly Endpoint[], signal: AbortSignal, log: Logger): Promise<Endpoint[]> {
   let boot: Endpoint[] = []
