@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import maxmind from 'maxmind'
 import type { Endpoint, SessionResult } from '../src/contract.js'
+import { parseCsv } from '../src/asn/csv.js'
 import { installedGeoDatabase } from '../src/geo/lookup.js'
 import { openStore } from '../src/store/store.js'
 import { runCli, type CliOutcome } from './helpers/cli.js'
@@ -66,10 +67,13 @@ test('country in list (--country), stats and json/csv exports; the txt export is
   const exported = JSON.parse(readFileSync(json.stdout.trim(), 'utf8')) as Array<{ host: string, country?: string }>
   for (const r of exported) assert.equal(r.country, r.host === ONION ? undefined : want.get(r.host), r.host)
   const csv = await peers(['export', '--db', db, '--format', 'csv', '--out', out], dir)
-  const [header, ...lines] = readFileSync(csv.stdout.trim(), 'utf8').trimEnd().split('\r\n')
-  const column = header.split(',').indexOf('country')
-  assert.ok(column > 0)
-  assert.ok(lines.some((l) => l.split(',')[column] === 'DE' && l.endsWith(',Germany')), 'country code, and its name in the last column')
+  const csvRows: string[][] = []
+  parseCsv(readFileSync(csv.stdout.trim(), 'utf8'), (fields) => csvRows.push(fields))
+  const [header, ...lines] = csvRows
+  const column = header.indexOf('country')
+  const nameColumn = header.indexOf('countryName')
+  assert.ok(column > 0 && nameColumn > column)
+  assert.ok(lines.some((l) => l[column] === 'DE' && l[nameColumn] === 'Germany'), 'country code, and its name in the countryName column')
   const txt = await peers(['export', '--db', db, '--out', out], dir)
   for (const line of readFileSync(txt.stdout.trim(), 'utf8').trimEnd().split('\n')) assert.match(line, /^\S+ \/ AS\? \/ unknown$/, 'txt: address / AS / organisation, nothing more')
 })

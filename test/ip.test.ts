@@ -10,8 +10,9 @@ test('address kinds: CJDNS is fc00::/8, Yggdrasil 0200::/7, onion names need a v
   assert.equal(addressTypeOf('2a01:4f8::1'), 'ipv6')
   assert.equal(addressTypeOf('fcab::1'), 'cjdns')
   assert.equal(addressTypeOf('fd00::1'), 'ipv6')
-  assert.equal(addressTypeOf('200::1'), 'yggdrasil')
-  assert.equal(addressTypeOf('3ff:ffff::1'), 'yggdrasil')
+  // Yggdrasil's 0200::/7 is dialed as IPv6, as Core does (only BIP155 id 7 entries are typed yggdrasil).
+  assert.equal(addressTypeOf('200::1'), 'ipv6')
+  assert.equal(addressTypeOf('3ff:ffff::1'), 'ipv6')
   assert.equal(addressTypeOf('400::1'), 'ipv6')
   assert.equal(addressTypeOf('1ff:ffff::1'), 'ipv6')
   const onion = onionFromPubkey(new Uint8Array(32).fill(7))

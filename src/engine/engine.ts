@@ -26,6 +26,7 @@ import { chooseConcurrency } from './limits.js'
 
 /** Without `dialers` (library use, tests), these go over the session's own TCP; every other type has no route. */
 export const DIRECT_TYPES: ReadonlySet<AddressType> = new Set(['ipv4', 'ipv6'])
+const NO_ROUTE = { dial: false, reason: 'no-route' } as const
 
 export interface EngineOptions {
   adapter: Adapter
@@ -320,8 +321,11 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     }
     const seed = from === null || this.o.reachableBefore?.has(key) === true
     const tier = seed ? TIER_KNOWN : isFresh(time) ? TIER_FRESH : TIER_REST
-    let verdict = this.o.policy.classify(endpoint, this.o.adapter.dialableTypes)
-    if (verdict.dial && (this.o.dialers === undefined ? !DIRECT_TYPES.has(endpoint.type) : this.o.dialers[endpoint.type] === undefined)) verdict = { dial: false, reason: 'no-route' }
+    // No route comes before the ranges: the notice then names the flag that would dial it.
+    const routed = this.o.dialers === undefined ? DIRECT_TYPES.has(endpoint.type) : this.o.dialers[endpoint.type] !== undefined
+    const verdict = !routed && this.o.adapter.dialableTypes.includes(endpoint.type)
+      ? NO_ROUTE
+      : this.o.policy.classify(endpoint, this.o.adapter.dialableTypes)
 
     let i: number
     if (f.size < this.o.maxEndpoints) {

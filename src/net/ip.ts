@@ -251,15 +251,17 @@ export function isYggdrasilBytes (bytes: Uint8Array): boolean {
 
 /**
  * The kind of address `host` is; undefined for anything else (hostnames, zones, onion names
- * with a bad Tor v3 checksum). IPv6 in fc00::/8 is CJDNS and in 0200::/7 Yggdrasil: neither
- * is the public IPv6 internet.
+ * with a bad Tor v3 checksum). IPv6 in fc00::/8 is CJDNS, not the public IPv6 internet.
+ * Yggdrasil's 0200::/7 stays 'ipv6': such addresses reach a crawler as ordinary IPv6 (BIP155
+ * network id 2) and Core treats them as routable, so they are dialed as IPv6; only addrv2
+ * entries with network id 7, which Core skips, are typed 'yggdrasil' (by the wire decoder).
  */
 export function addressTypeOf (host: string): AddressType | undefined {
   if (isIPv4(host)) return 'ipv4'
   if (isIPv6(host)) {
     const bytes = ipv6ToBytes(host)
     if (bytes === undefined) return undefined
-    return isCjdnsBytes(bytes) ? 'cjdns' : isYggdrasilBytes(bytes) ? 'yggdrasil' : 'ipv6'
+    return isCjdnsBytes(bytes) ? 'cjdns' : 'ipv6'
   }
   if (host.length === 62 && pubkeyFromOnion(host) !== undefined) return 'onion'
   if (hashFromI2p(host) !== undefined) return 'i2p'

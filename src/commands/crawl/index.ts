@@ -201,7 +201,7 @@ export default class Crawl extends PeersCommand {
       const stoppedBySignal = interrupted
       if (stoppedBySignal) log.info('stopped: sessions ended, saving the store')
       const unrouted = Object.entries(summary.noRoute).map(([type, count]) => `${count} ${type} (${flagFor(type as AddressType) ?? 'no flag yet'})`)
-      if (unrouted.length > 0) log.info(`recorded but not dialed, no route: ${unrouted.join(', ')}`)
+      if (unrouted.length > 0) log.info(`overlay addresses recorded, not dialed: ${unrouted.join(', ')}`)
       finishRun(store, run, summary, stoppedBySignal)
 
       let exported: string | null = null
