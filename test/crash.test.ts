@@ -64,7 +64,7 @@ interface Crawl {
 function crawlArgs (db: string, extra: string[] = []): string[] {
   return ['crawl', 'bitcoin', '--net', NET, ...simnet.seeds().flatMap((e) => ['--seed', formatEndpoint(e)]),
     '--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8', '--db', db, '--out', join(dir, 'out'), '--no-export',
-    '--retries', '0', '--handshake-timeout', '2000', '--getaddr-timeout', '8000', '--checkpoint-interval', String(CHECKPOINT_S), ...extra]
+    '--retries', '0', '--handshake-timeout', '10000', '--getaddr-timeout', '8000', '--checkpoint-interval', String(CHECKPOINT_S), ...extra]
 }
 
 function start (args: string[], env: Record<string, string> = {}): Crawl {
@@ -147,10 +147,16 @@ describe('crash safety', () => {
         await sleep(delayMs)
       } else if (trigger === 'mid-write') {
         await waitFor(() => exited || writesOf(traceFile, crawl.child.pid).paused.has(nthWrite), { what: `${where}: the store write hook to pause`, timeoutMs: 60_000 })
-        assert.ok(!exited, `${where}: the crawl ended before its write #${nthWrite} paused: does the store's write path call storeWriteHook (src/store/write-hook.ts)?`)
+        if (exited) {
+          const early = await crawl.done
+          assert.fail(`${where}: the crawl ended (exit ${early.code}) before its write #${nthWrite} paused: does the store's write path call storeWriteHook (src/store/write-hook.ts)? ${early.stderr.trim().split('\n').slice(-5).join(' | ')}`)
+        }
       } else {
         await waitFor(() => exited || crawl.handshakes.length >= nthHandshake, { what: `${where}: handshake #${nthHandshake}`, timeoutMs: 60_000 })
-        assert.ok(!exited, `${where}: the crawl ended before ${nthHandshake} handshakes`)
+        if (exited) {
+          const early = await crawl.done
+          assert.fail(`${where}: the crawl ended (exit ${early.code}) after ${crawl.handshakes.length} handshakes, before ${nthHandshake}: ${early.stderr.trim().split('\n').slice(-5).join(' | ')}`)
+        }
       }
       crawl.child.kill('SIGKILL')
       const killedAt = performance.now()
