@@ -94,6 +94,8 @@ describe('peers check', { timeout: 300_000, concurrency: 2 }, () => {
     assert.equal(json.store?.successes, 1)
     assert.equal(json.store?.failures, 1)
     assert.equal(json.store?.lastFailure, 'connect-timeout')
+    // The two sessions recorded above, from the store's history day files, oldest first.
+    assert.deepEqual(json.store?.recent?.map((o) => o.outcome), ['up', 'connect-timeout'])
   })
 
   it('human output: one line per step, then the verdict, cause and advice', async () => {

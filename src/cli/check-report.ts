@@ -99,6 +99,8 @@ export interface StoredHistory {
   consecutiveFailures?: number
   /** Per window (2h, 8h, 1d, 7d, 30d): percent up, normalised (reliability / weight, docs/design.md §2.4). */
   uptime?: Record<string, number>
+  /** The last observations from the store's history (oldest first): when, and up or the failure reason. */
+  recent?: Array<{ at: string, outcome: string }>
 }
 
 const WINDOWS = ['2h', '8h', '1d', '7d', '30d'] as const
@@ -126,5 +128,9 @@ export function historyLines (h: StoredHistory, endpoint: Endpoint): string {
   if (h.lastFailure !== undefined) last.push(`last failure: ${h.lastFailure}${h.consecutiveFailures !== undefined ? ` (${h.consecutiveFailures} in a row)` : ''}`)
   if (last.length > 0) lines.push(`         ${last.join('; ')}`)
   if (h.uptime !== undefined) lines.push(`         uptime ${WINDOWS.map((w) => `${w} ${(h.uptime?.[w] ?? 0).toFixed(1)}%`).join(', ')}`)
+  if (h.recent !== undefined && h.recent.length > 0) {
+    lines.push(`         last ${h.recent.length} tries (peers history ${formatEndpoint(endpoint)} for all):`)
+    for (const o of h.recent) lines.push(`           ${o.at.slice(0, 19).replace('T', ' ')}  ${o.outcome}`)
+  }
   return lines.map((l) => `${l}\n`).join('')
 }

@@ -12,6 +12,7 @@ import { assertDnsAllowed } from '../net/dial-guard.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { addressTypeOf, canonicalIPv6 } from '../net/ip.js'
 import { AddressPolicy } from '../net/policy.js'
+import { readTimeline } from '../store/history.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 
 const MAX_PHASE_MS = 3_600_000
@@ -40,6 +41,9 @@ export interface CheckResult {
   /** What the store knows about the peer; absent when it does not know it. */
   store?: StoredHistory
 }
+
+/** Tries from the store's history shown by a check (`peers history` shows them all). */
+const RECENT_TRIES = 10
 
 export default class Check extends PeersCommand {
   static override summary = 'Diagnose one node: can it be reached, and if not, why.'
@@ -175,7 +179,14 @@ export default class Check extends PeersCommand {
       const store = await openStore(path, { mode: 'read' })
       try {
         const record = store.get(network.id, endpoint)
-        if (record !== undefined) result.store = storedHistory(record)
+        if (record !== undefined) {
+          result.store = storedHistory(record)
+          const dir = store.historyDir(network.id)
+          const observations = dir === undefined ? [] : await readTimeline(dir, formatEndpoint(endpoint))
+          if (observations.length > 0) {
+            result.store.recent = observations.slice(-RECENT_TRIES).map((o) => ({ at: new Date(o.t).toISOString(), outcome: o.ok ? 'up' : (o.r ?? 'failed') }))
+          }
+        }
       } finally {
         await store.close()
       }

@@ -1,10 +1,16 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { PeersCommand } from '../cli/base-command.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
 import { readerFlags, selectOneNetwork } from '../cli/store-readers.js'
 import { UsageError } from '../errors.js'
 import { sortByAddress } from '../store/address-order.js'
 import { diffWindows, lastTwoFinished, resolveWindow, runWindow, type PeerDiff } from '../store/queries.js'
 import { openStore, resolveStorePath } from '../store/store.js'
+
+// Parsed after oclif's parse (src/cli/number-flags.ts): a bad number is one line.
+const NUMBER_FLAGS = {
+  limit: { summary: 'Print at most this many joined and left peers each (the counts stay whole).', integer: true, min: 0 }
+} satisfies Record<string, NumberSpec>
 
 export default class Diff extends PeersCommand {
   static override summary = 'Peers that joined or left between two runs or two dates.'
@@ -28,11 +34,12 @@ export default class Diff extends PeersCommand {
 
   static override flags = {
     ...readerFlags,
-    limit: Flags.integer({ min: 0, summary: 'Print at most this many joined and left peers each (the counts stay whole).' })
+    ...numberFlags(NUMBER_FLAGS)
   }
 
   async run (): Promise<PeerDiff & { network: string }> {
     const { args, flags } = await this.parse(Diff)
+    const { limit } = parseNumberFlags(NUMBER_FLAGS, flags)
     const log = this.makeLogger(flags)
     const store = await openStore(resolveStorePath(flags.db), { mode: 'read', log, loadState: false })
     const network = selectOneNetwork(store, flags.net)
@@ -54,7 +61,7 @@ export default class Diff extends PeersCommand {
     const sorted = (keys: string[]): string[] => sortByAddress(keys.map((k) => ({ k, ...splitKey(k) }))).map((x) => x.k)
     const result = { network, ...diff, joined: sorted(diff.joined), left: sorted(diff.left) }
     if (!this.jsonEnabled()) {
-      const cut = (list: string[]): string[] => (flags.limit === undefined ? list : list.slice(0, flags.limit))
+      const cut = (list: string[]): string[] => (limit === undefined ? list : list.slice(0, limit))
       const lines = [
         `${network}: A = ${diff.a.label} (${diff.a.from.slice(0, 19)} .. ${diff.a.to.slice(0, 19)}), ${diff.a.reachable} reachable`,
         `${' '.repeat(network.length)}  B = ${diff.b.label} (${diff.b.from.slice(0, 19)} .. ${diff.b.to.slice(0, 19)}), ${diff.b.reachable} reachable`,

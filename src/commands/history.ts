@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { findNetworkById } from '../../adapters/index.js'
 import { PeersCommand } from '../cli/base-command.js'
+import { numberFlags, parseNumberFlags, type NumberSpec } from '../cli/number-flags.js'
 import { adapterOfNetwork, readerFlags } from '../cli/store-readers.js'
 import { renderTable } from '../cli/table.js'
 import { UsageError } from '../errors.js'
@@ -16,6 +17,11 @@ export interface PeerHistory {
   /** Observations that succeeded, over all. */
   up: number
 }
+
+// Parsed after oclif's parse (src/cli/number-flags.ts): a bad number is one line.
+const NUMBER_FLAGS = {
+  limit: { summary: 'Only the last this many observations.', integer: true, min: 1 }
+} satisfies Record<string, NumberSpec>
 
 export default class History extends PeersCommand {
   static override summary = 'One peer\'s timeline: every time we tried it, reachable or why not.'
@@ -33,11 +39,12 @@ export default class History extends PeersCommand {
   static override flags = {
     ...readerFlags,
     since: Flags.string({ summary: 'Only from this date or time on (YYYY-MM-DD or ISO 8601).' }),
-    limit: Flags.integer({ min: 1, summary: 'Only the last this many observations.' })
+    ...numberFlags(NUMBER_FLAGS)
   }
 
   async run (): Promise<PeerHistory[]> {
     const { args, flags } = await this.parse(History)
+    const { limit } = parseNumberFlags(NUMBER_FLAGS, flags)
     const log = this.makeLogger(flags)
     const store = await openStore(resolveStorePath(flags.db), { mode: 'read', log, loadState: false })
     const networks = flags.net === undefined ? store.networks() : [findNetworkById(flags.net).network.id]
@@ -49,7 +56,7 @@ export default class History extends PeersCommand {
       const key = endpointKey(args.endpoint, network)
       let observations = await readTimeline(dir, key, fromMs)
       if (observations.length === 0) continue
-      if (flags.limit !== undefined) observations = observations.slice(-flags.limit)
+      if (limit !== undefined) observations = observations.slice(-limit)
       out.push({ network, endpoint: key, observations, up: observations.filter((o) => o.ok).length })
     }
     if (out.length === 0) throw new UsageError(`no observations of ${args.endpoint} in ${store.path}${flags.net === undefined ? '' : ` for ${flags.net}`}${flags.since === undefined ? '' : ` since ${flags.since}`}`)
