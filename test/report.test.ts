@@ -10,8 +10,10 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import maxmind from 'maxmind'
 import { installedGeoDatabase } from '../src/geo/lookup.js'
-import { computeReportData } from '../src/report/data.js'
+import type { Endpoint, SessionResult } from '../src/contract.js'
+import { computeChurn, computeReportData } from '../src/report/data.js'
 import { renderReportHtml } from '../src/report/html.js'
+import { churnPerRun, diffWindows, runWindow } from '../src/store/queries.js'
 import { openStore } from '../src/store/store.js'
 import type { PeerRecord } from '../src/store/types.js'
 import { openOffline } from './helpers/chromium.js'
@@ -60,6 +62,52 @@ test('report uptime: normalised 30-day uptime (reliability ÷ weight) in tenths'
   const u = computeReportData('mainnet', records, []).uptime
   assert.equal(u.withUptime, 2)
   assert.deepEqual(u.buckets.filter((b) => b.count > 0).map((b) => [b.label, b.count]), [['20–30 %', 1], ['90–100 %', 1]])
+})
+
+test('report churn: joins and leaves per pair of finished runs, counted by hand and equal to peers diff between them', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'peers-report-churn-')), 'peers.json')
+  let t = Date.parse('2026-11-01T00:00:00.000Z')
+  const store = await openStore(path, { mode: 'write', now: () => new Date(t) })
+  const ep = (name: string): Endpoint => ({ host: `192.0.2.${name.charCodeAt(0)}`, port: 8333, type: 'ipv4' })
+  const result = (name: string, ok: boolean): SessionResult => ok
+    ? { endpoint: ep(name), ok: true, connectMs: 10, handshakeMs: 20, peer: { protocolVersion: 70016, userAgent: '/Satoshi:28.0.0/', startHeight: 1, services: '1' }, learned: [], addressesReceived: 0 }
+    : { endpoint: ep(name), ok: false, reason: 'refused', learned: [], addressesReceived: 0 }
+  const run = (status: 'finished' | 'interrupted', tries: Array<[string, boolean]>): void => {
+    const r = store.beginRun('bitcoin', 'mainnet')
+    for (const [name, ok] of tries) { t += 1000; store.recordResult('mainnet', result(name, ok)) }
+    t += 1000
+    store.finishRun(r, status, { tried: tries.length, reachable: tries.filter(([, ok]) => ok).length })
+    t += 3600_000
+  }
+  run('finished', [['A', true], ['B', true], ['C', true], ['D', false]]) // up: A B C
+  const single = await computeChurn(store.historyDir('mainnet'), 'mainnet', store.runs())
+  assert.ok('notice' in single && /Fewer than two finished runs/.test(single.notice), 'one finished run: a notice')
+  run('finished', [['A', true], ['B', true], ['C', false], ['D', true], ['E', true]]) // up: A B D E -> joined D E, left C
+  run('interrupted', [['B', true], ['C', true]]) // not a finished run: skipped
+  run('finished', [['A', false], ['A', true], ['B', false], ['C', true], ['E', true], ['E', false]]) // up: A C -> joined C, left B D E
+  await store.close()
+
+  const reader = await openStore(path, { mode: 'read' })
+  const dir = reader.historyDir('mainnet')
+  assert.ok(dir !== undefined)
+  const churn = await computeChurn(dir, 'mainnet', reader.runs())
+  assert.ok('pairs' in churn)
+  assert.deepEqual(churn.pairs.map((p) => [p.joined, p.left]), [[2, 1], [1, 3]])
+  const [r1, r2, , r4] = reader.runs('mainnet')
+  assert.deepEqual(churn.pairs.map((p) => [p.from, p.to, p.endedAt]), [[r1.id, r2.id, r2.endedAt], [r2.id, r4.id, r4.endedAt]])
+  // The same counts as `peers diff A B` between each pair (its own function).
+  for (const [i, [a, b]] of [[r1, r2], [r2, r4]].entries()) {
+    const diff = await diffWindows(dir, runWindow(a), runWindow(b))
+    assert.deepEqual([churn.pairs[i].joined, churn.pairs[i].left], [diff.joined.length, diff.left.length])
+  }
+  assert.deepEqual((await churnPerRun(dir, reader.runs('mainnet'), 2)).map((p) => [p.from.id, p.to.id]), [[r2.id, r4.id]], 'only the last runs')
+
+  const page = renderReportHtml(computeReportData('mainnet', reader.peers('mainnet'), reader.runs(), { churn }), {})
+  assert.match(page, /data-chart="churn"><figcaption><h3>Joins and leaves per run<\/h3><p class="meta">[^<]*2 pairs of runs ending 2026-11-01 \d\d:\d\d UTC to 2026-11-01 \d\d:\d\d UTC<\/p><\/figcaption><svg/)
+  // No history (a store read from schema 1): a notice, not an error.
+  const noHistory = await computeChurn(undefined, 'mainnet', reader.runs())
+  assert.match(renderReportHtml(computeReportData('mainnet', reader.peers('mainnet'), reader.runs(), { churn: noHistory }), {}), /data-notice="churn">No per-peer history/)
+  assert.doesNotMatch(page, /need the per-peer history/)
 })
 
 test('report page: peer text is escaped; no geo database gives a notice and no map; an empty store says no peers yet', () => {
@@ -146,6 +194,7 @@ test('the report opens offline in Chromium: no request, no console error, every 
       assert.ok(f.title.length > 0 && /\d{4}-\d\d-\d\d/.test(f.meta), `${f.id}: title and date (${f.meta})`)
       assert.ok(f.svg || (f.id === 'uptime' && /No uptime recorded/.test(f.note)), `${f.id}: drawn, or says what is missing`)
     }
+    assert.ok(figures.some((f) => f.id === 'churn' && f.svg), 'joins and leaves per run drawn (the seeded runs have history)')
 
     const shaded = await page.$$eval('path[data-country]', (els) => els.map((el) => ({ code: el.getAttribute('data-country') ?? '', peers: Number(el.getAttribute('data-peers')), fill: el.getAttribute('fill') })))
     const onMap = new Set(shaded.map((s) => s.code).filter((c) => c !== ''))

@@ -10,11 +10,8 @@ import { writeReport } from '../report/write.js'
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable } from '../store/types.js'
 
-/** Until the store keeps per-peer history (docs/design.md §2.1), the over-time section has runs and uptime only. */
-const HISTORY_NOTE = 'Joins and leaves between runs need the per-peer history (peers diff); this report shows the count per run and the uptime each peer carries.'
-
 export default class Report extends PeersCommand {
-  static override summary = 'Write a self-contained HTML report with charts: reachable peers, world map, ASes, countries, software, services, heights, latency, runs.'
+  static override summary = 'Write a self-contained HTML report with charts: reachable peers, world map, ASes, countries, software, services, heights, latency, runs, joins and leaves.'
   static override description = [
     'Writes <out>/<net>/<net>-report-<YYYYMMDDhhmmss>.html (UTC) per network (without --net, every network in the store) and prints its path.',
     'The file is one page with everything inlined (charts are SVG drawn here, no script, no web font): it opens from a file:// URL with no network.',
@@ -65,7 +62,7 @@ export default class Report extends PeersCommand {
         asnAttribution: asn?.attribution,
         geoAttribution: geo?.source.attribution,
         geoNotice,
-        historyNote: HISTORY_NOTE
+        historyDir: store.historyDir(network)
       })
       log.info(`wrote ${written.path} (${(written.bytes / 1024).toFixed(0)} kB, ${written.data.stats.reachable} reachable peers)`)
       reports.push({ network, path: written.path, bytes: written.bytes })

@@ -74,3 +74,14 @@ export function timeLine (series: Array<{ name: string, points: Array<[string, n
     series: series.map((s) => ({ type: 'line', name: s.name, data: s.points, showSymbol: s.points.length < 40, lineStyle: { color: s.color, width: 2 }, itemStyle: { color: s.color } }))
   }, options.width ?? CHART_WIDTH, 300)
 }
+
+/** Several values per ordered category, side by side (joins and leaves per run). */
+export function groupedColumns (categories: string[], series: Array<{ name: string, values: number[], color: string }>, options: { categoryName: string, valueName: string, width?: number }): string {
+  return render({
+    grid: { left: 76, right: 16, top: 36, bottom: 64 },
+    legend: { top: 0, textStyle: { color: TEXT } },
+    xAxis: { type: 'category', data: categories, ...axisName(options.categoryName), nameGap: 44, axisTick: { alignWithLabel: true }, axisLabel: { color: TEXT, fontSize: 11, hideOverlap: true } },
+    yAxis: { type: 'value', ...axisName(options.valueName), nameGap: 56, minInterval: 1, axisLabel: { color: MUTED } },
+    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values, barMaxWidth: 24, itemStyle: { color: s.color }, label: { show: categories.length <= 12, position: 'top', color: MUTED, fontSize: 10 } }))
+  }, options.width ?? CHART_WIDTH, 300)
+}

@@ -2,8 +2,12 @@
 // computeStats (src/stats) so the report and `peers stats` never disagree.
 import type { AddressType } from '../contract.js'
 import { computeStats, type CountRow, type NetworkStats, type TopRows } from '../stats/stats.js'
+import { churnPerRun } from '../store/queries.js'
 import { isReachable, type PeerRecord, type RunRecord, type UptimeState } from '../store/types.js'
 import { UPTIME_WINDOW_NAMES, uptimeWindow } from '../store/uptime.js'
+
+/** Finished runs the joins-and-leaves chart covers (the newest), so the report reads a bounded part of the history. */
+export const CHURN_RUNS = 30
 
 /** Rows in the top-N charts. */
 export const REPORT_TOP = 15
@@ -33,11 +37,19 @@ export interface ReportData {
   runs: Array<{ id: string, endedAt: string, reachable: number, tried: number, status: RunRecord['status'] }>
   /** Normalised 30-day uptime of the reachable peers (docs/design.md §2.4), in tenths. */
   uptime: { buckets: Bucket[], withUptime: number }
+  /** Joins and leaves between consecutive finished runs (`peers diff` between them); a notice instead when the store cannot tell. */
+  churn: Churn
 }
+
+export type Churn =
+  | { pairs: Array<{ from: string, to: string, endedAt: string, joined: number, left: number }> }
+  | { notice: string }
 
 export interface ReportDataOptions {
   serviceNames?: (services: string) => string[]
   now?: Date
+  /** From computeChurn (it reads the history, so it is computed apart); default: a notice that there is no history. */
+  churn?: Churn
 }
 
 const TYPE_LABELS: Array<[AddressType, string]> = [['ipv4', 'IPv4'], ['ipv6', 'IPv6'], ['onion', 'Tor (onion)'], ['i2p', 'I2P'], ['cjdns', 'CJDNS']]
@@ -109,8 +121,23 @@ export function computeReportData (network: string, records: readonly PeerRecord
       tried: typeof r.counts?.tried === 'number' ? r.counts.tried : 0,
       status: r.status
     })).sort((a, b) => (a.endedAt < b.endedAt ? -1 : 1)),
-    uptime: uptimeBuckets(reachable)
+    uptime: uptimeBuckets(reachable),
+    churn: options.churn ?? { notice: NO_HISTORY }
   }
+}
+
+const NO_HISTORY = 'No per-peer history in this store (schema 1 stores kept none): joins and leaves show from the next crawls on.'
+
+/**
+ * Joins and leaves per run from the history (`store.historyDir(network)`; undefined for a store
+ * read from schema 1): the last CHURN_RUNS finished runs of the network, each against the one before.
+ */
+export async function computeChurn (historyDir: string | undefined, network: string, runs: readonly RunRecord[]): Promise<Churn> {
+  if (historyDir === undefined) return { notice: NO_HISTORY }
+  const own = runs.filter((r) => r.network === network)
+  const pairs = await churnPerRun(historyDir, own, CHURN_RUNS)
+  if (pairs.length === 0) return { notice: 'Fewer than two finished runs: joins and leaves show once there are two.' }
+  return { pairs: pairs.map((p) => ({ from: p.from.id, to: p.to.id, endedAt: p.to.endedAt as string, joined: p.joined, left: p.left })) }
 }
 
 /** The first REPORT_TOP rows of a full table, and what the others add up to. */

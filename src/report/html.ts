@@ -1,6 +1,6 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, no external
 // request), readable from a file:// URL with no network.
-import { columns, concentrationCurve, horizontalBars, timeLine } from './charts.js'
+import { columns, concentrationCurve, groupedColumns, horizontalBars, timeLine } from './charts.js'
 import type { ReportData } from './data.js'
 import { escapeHtml as h } from './escape.js'
 import { mappedCountries, worldMap } from './map.js'
@@ -12,8 +12,6 @@ export interface ReportContext {
   geoAttribution?: string
   /** Why there is no country data (shown instead of the map). */
   geoNotice?: string
-  /** Shown in the over-time section while per-peer history is not available. */
-  historyNote?: string
 }
 
 const CSS = `
@@ -83,7 +81,7 @@ export function renderReportHtml (d: ReportData, context: ReportContext): string
     renderSoftware(d, on),
     renderServices(d, on),
     `<div class="pair">${renderHeights(d, on)}${renderLatency(d, on)}</div>`,
-    renderOverTime(d, context)
+    renderOverTime(d)
   ]
   return `${head}${header}${sections.join('')}${footer}</main></body></html>\n`
 }
@@ -175,7 +173,7 @@ function renderLatency (d: ReportData, on: string): string {
   return `<section id="latency" data-section="latency"><h2>Connect latency</h2>${figure('latency', 'Connect-latency distribution', meta, body)}</section>`
 }
 
-function renderOverTime (d: ReportData, context: ReportContext): string {
+function renderOverTime (d: ReportData): string {
   const runs = d.runs
   const first = runs[0]?.endedAt
   const last = runs[runs.length - 1]?.endedAt
@@ -189,11 +187,24 @@ function renderOverTime (d: ReportData, context: ReportContext): string {
   const uptimeChart = u.withUptime === 0
     ? noData('No uptime recorded yet (the store keeps it from schema 2 on).')
     : columns(u.buckets.map((b) => b.label), u.buckets.map((b) => b.count), { categoryName: '30-day uptime (reliability ÷ weight)', valueName: 'reachable peers', color: '#be185d' })
-  const note = context.historyNote === undefined ? '' : `<p class="note" data-notice="history">${h(context.historyNote)}</p>`
-  return `<section id="over-time" data-section="over-time"><h2>Over time</h2>${note}<div class="grid">` +
+  return `<section id="over-time" data-section="over-time"><h2>Over time</h2><div class="grid">` +
     figure('runs', 'Reachable peers per run', `peers at the end of each crawl run · ${runs.length} run${runs.length === 1 ? '' : 's'}${first === undefined ? '' : `, ${utc(first)} to ${utc(last)}`}`, runChart) +
+    renderChurn(d) +
     figure('uptime', 'Uptime distribution', `reachable peers by normalised 30-day uptime, % · ${n(u.withUptime)} peers with uptime data · as of ${utc(d.dataAsOf)}`, uptimeChart) +
     '</div></section>'
+}
+
+function renderChurn (d: ReportData): string {
+  const c = d.churn
+  if ('notice' in c) return figure('churn', 'Joins and leaves per run', `peers per pair of consecutive finished runs · report made ${utc(d.generatedAt)}`, `<p class="note" data-notice="churn">${h(c.notice)}</p>`)
+  const pairs = c.pairs
+  const label = (iso: string): string => `${iso.slice(5, 10)}\n${iso.slice(11, 16)}`
+  const chart = groupedColumns(pairs.map((p) => label(p.endedAt)), [
+    { name: 'joined', values: pairs.map((p) => p.joined), color: '#16a34a' },
+    { name: 'left', values: pairs.map((p) => p.left), color: '#dc2626' }
+  ], { categoryName: 'run end (UTC), against the finished run before it', valueName: 'peers' })
+  const meta = `peers reachable in a run and not in the one before (joined), or the reverse (left), as peers diff counts them · ${pairs.length} pair${pairs.length === 1 ? '' : 's'} of runs ending ${utc(pairs[0].endedAt)} to ${utc(pairs[pairs.length - 1].endedAt)}`
+  return figure('churn', 'Joins and leaves per run', meta, chart)
 }
 
 function renderFooter (context: ReportContext): string {

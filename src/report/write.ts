@@ -4,20 +4,23 @@ import { join } from 'node:path'
 import { OutputError } from '../errors.js'
 import { fileStamp } from '../export/export.js'
 import type { PeerRecord, RunRecord } from '../store/types.js'
-import { computeReportData, type ReportData } from './data.js'
+import { computeChurn, computeReportData, type ReportData } from './data.js'
 import { renderReportHtml, type ReportContext } from './html.js'
 
 export interface WriteReportOptions extends ReportContext {
   outDir: string
   now?: Date
   serviceNames?: (services: string) => string[]
+  /** The network's history directory (`store.historyDir`); undefined: no history, the joins-and-leaves chart gives way to a notice. */
+  historyDir?: string
 }
 
 export interface WrittenReport { network: string, path: string, bytes: number, data: ReportData }
 
 export async function writeReport (network: string, records: readonly PeerRecord[], runs: readonly RunRecord[], options: WriteReportOptions): Promise<WrittenReport> {
   const now = options.now ?? new Date()
-  const data = computeReportData(network, records, runs, { serviceNames: options.serviceNames, now })
+  const churn = await computeChurn(options.historyDir, network, runs)
+  const data = computeReportData(network, records, runs, { serviceNames: options.serviceNames, now, churn })
   const html = renderReportHtml(data, options)
   const dir = join(options.outDir, network)
   const path = join(dir, `${network}-report-${fileStamp(now)}.html`)

@@ -145,8 +145,23 @@ export async function readTimeline (dir: string, endpoint: string, fromMs = -Inf
 
 /** Per endpoint, its last observation in [fromMs, toMs]: whether it was up then, and when. */
 export async function lastOutcomes (dir: string, fromMs: number, toMs: number): Promise<Map<string, { ok: boolean, t: number }>> {
-  const out = new Map<string, { ok: boolean, t: number }>()
-  for (const day of await historyDays(dir, fromMs, toMs)) {
+  return (await lastOutcomesPerWindow(dir, [{ fromMs, toMs }]))[0]
+}
+
+/**
+ * lastOutcomes for several windows in one pass over the day files (each file read once, however
+ * many windows it overlaps): what the report's joins and leaves over many runs need.
+ */
+export async function lastOutcomesPerWindow (dir: string, windows: ReadonlyArray<{ fromMs: number, toMs: number }>): Promise<Array<Map<string, { ok: boolean, t: number }>>> {
+  const out = windows.map(() => new Map<string, { ok: boolean, t: number }>())
+  if (windows.length === 0) return out
+  const fromMs = Math.min(...windows.map((w) => w.fromMs))
+  const toMs = Math.max(...windows.map((w) => w.toMs))
+  const days = (await historyDays(dir, fromMs, toMs)).filter((d) => {
+    const start = Date.parse(`${d}T00:00:00.000Z`)
+    return windows.some((w) => start + 86_400_000 > w.fromMs && start <= w.toMs)
+  })
+  for (const day of days) {
     await forEachLine(join(dir, `${day}.jsonl`), (line) => {
       let f = quickFields(line)
       if (f === undefined) {
@@ -154,9 +169,11 @@ export async function lastOutcomes (dir: string, fromMs: number, toMs: number): 
         if (o === undefined) return
         f = o
       }
-      if (f.t < fromMs || f.t > toMs) return
-      const seen = out.get(f.e)
-      if (seen === undefined || seen.t <= f.t) out.set(f.e, { ok: f.ok, t: f.t })
+      for (let i = 0; i < windows.length; i++) {
+        if (f.t < windows[i].fromMs || f.t > windows[i].toMs) continue
+        const seen = out[i].get(f.e)
+        if (seen === undefined || seen.t <= f.t) out[i].set(f.e, { ok: f.ok, t: f.t })
+      }
     })
   }
   return out

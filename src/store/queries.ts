@@ -1,6 +1,6 @@
 // What `peers runs`, `peers diff` and `peers history` ask of a store's runs and history.
 import { UsageError } from '../errors.js'
-import { lastOutcomes } from './history.js'
+import { lastOutcomesPerWindow } from './history.js'
 import type { RunRecord } from './types.js'
 
 /** A span of time the history is read over, and what it was named by. */
@@ -58,16 +58,49 @@ export interface PeerDiff {
   stayed: number
 }
 
-/** Reachable = the endpoint's last observation in the window succeeded. */
-export async function diffWindows (historyDir: string, a: Window, b: Window): Promise<PeerDiff> {
-  const upIn = async (w: Window): Promise<Set<string>> => {
+/** Per window, the endpoints reachable in it: their last observation there succeeded. */
+async function reachableIn (historyDir: string, windows: readonly Window[]): Promise<Array<Set<string>>> {
+  return (await lastOutcomesPerWindow(historyDir, windows)).map((outcomes) => {
     const up = new Set<string>()
-    for (const [e, o] of await lastOutcomes(historyDir, w.fromMs, w.toMs)) if (o.ok) up.add(e)
+    for (const [e, o] of outcomes) if (o.ok) up.add(e)
     return up
-  }
-  const [upA, upB] = await Promise.all([upIn(a), upIn(b)])
+  })
+}
+
+/** Joined: reachable in B, not in A; left: reachable in A, not in B. */
+function compare (upA: Set<string>, upB: Set<string>): { joined: string[], left: string[], stayed: number } {
   const joined = [...upB].filter((e) => !upA.has(e))
   const left = [...upA].filter((e) => !upB.has(e))
+  return { joined, left, stayed: upB.size - joined.length }
+}
+
+/** Reachable = the endpoint's last observation in the window succeeded. */
+export async function diffWindows (historyDir: string, a: Window, b: Window): Promise<PeerDiff> {
+  const [upA, upB] = await reachableIn(historyDir, [a, b])
   const side = (w: Window, up: Set<string>): PeerDiff['a'] => ({ label: w.label, from: new Date(w.fromMs).toISOString(), to: new Date(w.toMs).toISOString(), reachable: up.size })
-  return { a: side(a, upA), b: side(b, upB), joined, left, stayed: upB.size - joined.length }
+  return { a: side(a, upA), b: side(b, upB), ...compare(upA, upB) }
+}
+
+export interface RunChurn {
+  /** The earlier run (A) and the later one (B) of the pair. */
+  from: RunRecord
+  to: RunRecord
+  joined: number
+  left: number
+  stayed: number
+}
+
+/**
+ * Joins and leaves between each consecutive pair of the network's last `maxRuns` finished runs,
+ * as `peers diff A B` counts them, with the history read once.
+ */
+export async function churnPerRun (historyDir: string, runs: readonly RunRecord[], maxRuns = 30): Promise<RunChurn[]> {
+  const finished = runs.filter((r) => r.status === 'finished' && r.endedAt !== undefined)
+    .sort((a, b) => (a.endedAt as string) < (b.endedAt as string) ? -1 : 1).slice(-maxRuns)
+  if (finished.length < 2) return []
+  const up = await reachableIn(historyDir, finished.map(runWindow))
+  return finished.slice(1).map((to, i) => {
+    const { joined, left, stayed } = compare(up[i], up[i + 1])
+    return { from: finished[i], to, joined: joined.length, left: left.length, stayed }
+  })
 }

@@ -17,7 +17,7 @@ export interface SeedOptions {
   peers: number
   seed: number
   network?: string
-  /** Finished runs recorded before the last one, 6 h apart. */
+  /** Finished runs recorded before the last one, 6 h apart, each with a session per peer. */
   runs?: number
   /** The time of the last run (default 2026-11-30T00:00Z). */
   end?: Date
@@ -167,13 +167,22 @@ export async function seedReportStore (dbPath: string, options: SeedOptions): Pr
   const latency = (): number => Math.round(Math.exp(Math.log(70) + 0.9 * gaussian(random)))
 
   for (const p of people) store.recordDiscovered(network, p.endpoint, null)
-  // Earlier runs: counts only (a crawl's summary), reachable wandering around the final count.
-  const upCount = people.filter((p) => p.up).length
+  // Earlier runs: every peer tried, the final state's up peers mostly up and the others mostly
+  // down, so the history has joins and leaves between runs (the report's churn chart).
   for (let i = 0; i < runCount; i++) {
     const run = store.beginRun('bitcoin', network)
+    let reachable = 0
+    for (const p of people) {
+      clock += 1
+      const up = random() < (p.up ? 0.95 : 0.03)
+      if (up) reachable++
+      store.recordResult(network, up
+        ? { endpoint: p.endpoint, ok: true, connectMs: 50, handshakeMs: 110, peer: info(), learned: [], addressesReceived: 1000 }
+        : { endpoint: p.endpoint, ok: false, reason: 'connect-timeout', learned: [], addressesReceived: 0 })
+    }
     clock += 40 * 60_000
-    const reachable = Math.round(upCount * (0.93 + 0.07 * random()))
     store.finishRun(run, 'finished', { tried: people.length, reachable, new: Math.round(people.length * 0.01 * random()) })
+    await store.checkpoint()
     clock += 6 * 3600_000 - 40 * 60_000
   }
   // The last run: every peer's session.
