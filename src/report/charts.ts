@@ -82,6 +82,6 @@ export function groupedColumns (categories: string[], series: Array<{ name: stri
     legend: { top: 0, textStyle: { color: TEXT } },
     xAxis: { type: 'category', data: categories, ...axisName(options.categoryName), nameGap: 44, axisTick: { alignWithLabel: true }, axisLabel: { color: TEXT, fontSize: 11, hideOverlap: true } },
     yAxis: { type: 'value', ...axisName(options.valueName), nameGap: 56, minInterval: 1, axisLabel: { color: MUTED } },
-    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values, barMaxWidth: 24, itemStyle: { color: s.color }, label: { show: categories.length <= 12, position: 'top', color: MUTED, fontSize: 10 } }))
+    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values, barMaxWidth: 24, itemStyle: { color: s.color }, label: { show: categories.length <= 8, position: 'top', color: MUTED, fontSize: 10 } }))
   }, options.width ?? CHART_WIDTH, 300)
 }
