@@ -4,7 +4,8 @@
 // joins the socket to the loopback listener that plays the I2P destination. Any RESULT
 // value can be scripted per name, so every answer a router gives is testable offline.
 import { createHash } from 'node:crypto'
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import { FrontEndServer } from './front-end-server.js'
 
 export interface SamScript {
   /** RESULT of NAMING LOOKUP (default: OK when the name is routed, else KEY_NOT_FOUND). */
@@ -41,29 +42,15 @@ export function fakeDestination (name: string): string {
   return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '~')
 }
 
-export class SamServer {
+export class SamServer extends FrontEndServer {
   readonly stats: SamServerStats = { hellos: 0, sessionCreates: [], lookups: 0, connects: 0 }
-  private server: Server | undefined
-  private readonly sockets = new Set<Socket>()
   /** Session ids alive, each with its control socket. */
   private readonly sessions = new Map<string, Socket>()
   /** Destinations handed out by NAMING LOOKUP, back to their names. */
   private readonly destinations = new Map<string, string>()
-  port = 0
-  host = '127.0.0.1'
 
-  constructor (private readonly options: SamServerOptions) {}
-
-  async listen (host = '127.0.0.1', port = 0): Promise<void> {
-    const server = createServer((socket) => { this.accept(socket) })
-    this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host, port }, () => { server.off('error', reject); resolve() })
-    })
-    const address = server.address()
-    if (address !== null && typeof address === 'object') this.port = address.port
-    this.host = host
+  constructor (private readonly options: SamServerOptions) {
+    super()
   }
 
   /** Forget every session, as a restarted router would: with closeControl its control sockets close, else the next STREAM CONNECT gets INVALID_ID. */
@@ -72,20 +59,7 @@ export class SamServer {
     this.sessions.clear()
   }
 
-  async close (): Promise<void> {
-    for (const s of this.sockets) s.destroy()
-    const server = this.server
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-
-  private track (socket: Socket): void {
-    this.sockets.add(socket)
-    socket.once('close', () => this.sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
-  }
-
-  private accept (socket: Socket): void {
-    this.track(socket)
+  protected accept (socket: Socket): void {
     let buffer = ''
     let greeted = false
     const onData = (chunk: Buffer): void => {

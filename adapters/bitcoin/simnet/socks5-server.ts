@@ -3,7 +3,8 @@
 // with any reply code, Tor's extended ones (0xF0-0xF7, sent by a SocksPort with
 // ExtendedErrors) included, so every failure a real Tor gives can be scripted offline.
 // Like Tor, it accepts both no-auth and username/password (IsolateSOCKSAuth: any credentials).
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import { FrontEndServer } from './front-end-server.js'
 
 /** Where a CONNECT goes: a loopback listener, a reply code to answer with, or 'hang' (never answer). */
 export type Socks5Target = { host: string, port: number } | number | 'hang'
@@ -23,41 +24,13 @@ export interface Socks5ServerStats {
   atyp: Record<number, number>
 }
 
-export class Socks5Server {
+export class Socks5Server extends FrontEndServer {
   readonly stats: Socks5ServerStats = { connects: 0, usernames: [], atyp: {} }
-  private server: Server | undefined
-  private readonly sockets = new Set<Socket>()
-  port = 0
-  host = '127.0.0.1'
-
-  constructor (private readonly options: Socks5ServerOptions) {}
-
-  async listen (host = '127.0.0.1', port = 0): Promise<void> {
-    const server = createServer((socket) => { this.accept(socket) })
-    this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host, port }, () => { server.off('error', reject); resolve() })
-    })
-    const address = server.address()
-    if (address !== null && typeof address === 'object') this.port = address.port
-    this.host = host
+  constructor (private readonly options: Socks5ServerOptions) {
+    super()
   }
 
-  async close (): Promise<void> {
-    for (const s of this.sockets) s.destroy()
-    const server = this.server
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-
-  private track (socket: Socket): void {
-    this.sockets.add(socket)
-    socket.once('close', () => this.sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
-  }
-
-  private accept (client: Socket): void {
-    this.track(client)
+  protected accept (client: Socket): void {
     let buffer = Buffer.alloc(0)
     let stage: 'greeting' | 'auth' | 'request' | 'done' = 'greeting'
     const onData = (chunk: Buffer): void => {

@@ -83,9 +83,11 @@ export default class Crawl extends PeersCommand {
     '<%= config.bin %> crawl bitcoin --net mainnet --concurrency 2000 --duration 600',
     '<%= config.bin %> crawl bitcoin --net mainnet --connect-timeout 3000 --lane onion:concurrency=128,connect=60000',
     '<%= config.bin %> crawl bitcoin --net testnet4 --continuous --revisit-interval 300',
+    '<%= config.bin %> crawl bitcoin --net mainnet --continuous --forget-after 14 --forget-failures 20',
+    '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8 --ask-peers-timeout 10000',
     '<%= config.bin %> crawl bitcoin --net regtest --seed 127.1.0.1:18444 --allow-cidr 127.0.0.0/8',
     '<%= config.bin %> crawl bitcoin --net mainnet --continuous --metrics 127.0.0.1:9464',
-    '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --i2p-sam 127.0.0.1:7656',
+    '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --i2p-sam 127.0.0.1:7656 --no-tor-isolation',
     '<%= config.bin %> crawl bitcoin --net mainnet --onion-proxy 127.0.0.1:9050 --onion-proxy 127.0.0.1:9052 --cjdns-reachable'
   ]
 
