@@ -250,6 +250,14 @@ test('while the event loop lags, new dials are throttled, never stopped', async 
   // timers' monotonic clock can make each 50 ms wait read as 49 ms.
   assert.ok(summary.lagBackoffMs >= 2 * (LAG_RECHECK_MS - 1), `throttled ${summary.lagBackoffMs} ms`)
 
+  // Lag of our own work (this process had the core): not throttled (docs/design.md §1.5).
+  const own = new FakeNet(scripts)
+  const e3 = engine(own, { lag: { lagMs: 500, cpuShare: 0.95 }, graceMs: 0, concurrency: 10_000 })
+  const run3 = e3.run(others.map(ep))
+  assert.equal(own.started.length, Math.min(others.length, DIAL_BATCH))
+  e3.stop('stop', 0)
+  assert.equal((await run3).lagBackoffMs, 0)
+
   // Without lag: everything at once (within the per-turn pacing).
   const quick = new FakeNet(scripts)
   const e2 = engine(quick, { lag: { lagMs: 0 }, graceMs: 0, concurrency: 10_000 })
@@ -291,7 +299,8 @@ test('at --max-endpoints the least promising never-reached endpoints make room f
   const net = new FakeNet({
     '11.0.0.1:1000': {
       batches: [
-        { afterMs: 1, addresses: dead },
+        // Each dead one advertised twice: the repeat waits in the engine's tally (src/engine/advertisements.ts).
+        { afterMs: 1, addresses: [...dead, ...dead] },
         // Later: the frontier (5) is full of the seed and four refused endpoints.
         { afterMs: 80, addresses: [...fresh.map((k) => ({ endpoint: ep(k), time: now })), '11.0.0.30:1000'] }
       ],
@@ -303,6 +312,9 @@ test('at --max-endpoints the least promising never-reached endpoints make room f
   const overflowed: string[] = []
   const e = engine(net, { maxEndpoints: 5, continuous: true, retryMs: 3_600_000, revisitMs: 3_600_000 })
   e.on('overflow', ({ endpoint }) => overflowed.push(formatEndpoint(endpoint)))
+  const order: string[] = []
+  e.on('advertised', ({ endpoint, count }) => order.push(`advertised ${formatEndpoint(endpoint)} ${count}`))
+  e.on('discovered', ({ endpoint, first }) => { if (first) order.push(`discovered ${formatEndpoint(endpoint)}`) })
   const reached = new Set<string>()
   const bothFresh = new Promise<void>((resolve) => e.on('session-end', ({ result }) => {
     if (result.ok) reached.add(formatEndpoint(result.endpoint))
@@ -318,6 +330,10 @@ test('at --max-endpoints the least promising never-reached endpoints make room f
   assert.equal(summary.reachable, 2, 'the fresh ones (the seed hangs until stopped)')
   assert.equal(summary.untried, 1, 'the seed: its only session was cancelled by the stop')
   assertConsistent(summary)
+  // An evicted endpoint's tallied repeat is reported before its slot is reused, not lost with it.
+  const beforeLast = order.slice(0, order.indexOf('discovered 11.0.0.30:1000'))
+  assert.equal(beforeLast.filter((l) => l.startsWith('advertised ')).length, 3, order.join('; '))
+  assert.deepEqual(order.filter((l) => l.startsWith('advertised ')).sort(), dead.map((k) => `advertised ${k} 1`).sort(), 'every repeat reported once')
 })
 
 test('--lane parses per-lane budgets; lanes take overlay floors and never exceed the global cap', () => {

@@ -2,6 +2,8 @@
 // by deliberate synchronous blocks; every wait is for a condition, with a generous deadline.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { LagMonitor } from '../src/engine/lag.js'
 import { waitFor } from './helpers/wait.js'
 
@@ -19,8 +21,10 @@ test('lagMs rises above 100 ms while the loop is blocked 250 ms at a time, and f
     let blocking = true
     const blocker = (): void => { if (blocking) { block(250); setImmediate(blocker) } }
     setImmediate(blocker)
-    const { lag: high } = await waitFor(() => monitor.lagMs > 100 ? { lag: monitor.lagMs } : undefined, { what: 'lagMs > 100 while blocked', timeoutMs: 20_000 })
+    const { lag: high, share } = await waitFor(() => monitor.lagMs > 100 ? { lag: monitor.lagMs, share: monitor.cpuShare } : undefined, { what: 'lagMs > 100 while blocked', timeoutMs: 20_000 })
     assert.ok(high > 100 && high < 2000, `lag while blocked: ${high} ms`)
+    // Our own blocks: this process had the core (unless the machine is starved, which this test does not arrange).
+    assert.ok(share > 0.5, `CPU share while blocking ourselves: ${share}`)
     blocking = false
     const low = await waitFor(() => monitor.lagMs < 100 ? { lag: monitor.lagMs } : undefined, { what: 'lagMs < 100 after the blocks end', timeoutMs: 20_000 })
     assert.ok(low.lag < 100)
@@ -37,4 +41,28 @@ test('start and stop are idempotent and leave no timer holding the process', () 
   monitor.stop()
   monitor.stop()
   assert.equal(monitor.lagMs, 0)
+})
+
+test('cpuShare tells a loop starved by another process (one core shared with a busy one) from our own work', async (t) => {
+  // This process and a busy child pinned to one core: each gets about half of it.
+  const busy = spawn('taskset', ['-c', '0', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' })
+  const all = `0-${availableParallelism() - 1}`
+  t.after(() => {
+    busy.kill('SIGKILL')
+    execFileSync('taskset', ['-cp', all, String(process.pid)], { stdio: 'ignore' })
+  })
+  execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' })
+  const monitor = new LagMonitor({ resolutionMs: 10, windowMs: 1000 })
+  monitor.start()
+  try {
+    let blocking = true
+    const blocker = (): void => { if (blocking) { block(250); setImmediate(blocker) } }
+    setImmediate(blocker)
+    // Wait for a full window of sharing, then for a reading that is lagging.
+    const reading = await waitFor(() => monitor.lagMs > 100 && monitor.cpuShare < 0.75 ? { lag: monitor.lagMs, share: monitor.cpuShare } : undefined, { what: 'lagMs > 100 with cpuShare < 0.75 while sharing a core', timeoutMs: 20_000 })
+    blocking = false
+    assert.ok(reading.share > 0.2 && reading.share < 0.75, `share ${reading.share}`)
+  } finally {
+    monitor.stop()
+  }
 })

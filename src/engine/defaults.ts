@@ -60,8 +60,15 @@ export const DEFAULT_GRACE_MS = 2000
  */
 export const DIAL_BATCH = 256
 
-/** While the event loop lags more than this (median over about a second), new dials are throttled (docs/design.md §1.5). */
+/** While the event loop lags more than this (median over about a second), new dials are throttled (docs/design.md §1.5)… */
 export const LAG_BACKOFF_MS = 100
+/**
+ * …if this process got less than this share of a core meanwhile: the machine is busy with
+ * others. Our own CPU-bound work (share near 1) is not throttled: on the 2,000-node network of
+ * #11 the crawl is CPU-bound while it maps, and throttling its own lag held dials back
+ * 0.1–0.8 s and put off the map by as much (mapped after 3.0–4.7 s throttled, 2.7–3.2 s not).
+ */
+export const LAG_CPU_SHARE = 0.75
 /**
  * …to this many per LAG_RECHECK_MS (2,560 a second). A throttle, not a stop: measured on the
  * 2,000-node network under load average 22, a hard stop beyond 64 open sessions held dials back
@@ -74,6 +81,8 @@ export const LAG_RECHECK_MS = 50
 export const FRESH_ADVERTISEMENT_S = 3 * 3600
 /** …and so is an address advertised by at least this many sessions. */
 export const FRESH_ADVERTISERS = 2
+/** Repeated advertisements are summed per endpoint and reported ('advertised') this often (src/engine/advertisements.ts). */
+export const ADVERTISED_FLUSH_MS = 1000
 /** Core's addrman: a timestamp more than 10 minutes in the future counts as 5 days ago. */
 export const FUTURE_SLACK_S = 600
 export const FUTURE_PENALTY_S = 5 * 86400

@@ -14,8 +14,8 @@ import { describeError } from '../errors.js'
 import { SKIP_REASONS, type AddressPolicy, type SkipReason } from '../net/policy.js'
 import {
   DEFAULT_GRACE_MS, DEFAULT_LIMITS, DEFAULT_MAX_ENDPOINTS, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS, DEFAULT_RETRY_MS,
-  DEFAULT_REVISIT_MS, EVICTION_SAMPLE, FRESH_ADVERTISEMENT_S, FRESH_ADVERTISERS, FUTURE_PENALTY_S, FUTURE_SLACK_S,
-  DIAL_BATCH, LAG_BACKOFF_MS, LAG_DIALS, LAG_RECHECK_MS, SESSION_SLACK_MS, TRANSIENT_FAILURES
+  DEFAULT_REVISIT_MS, EVICTION_SAMPLE, FRESH_ADVERTISEMENT_S, FRESH_ADVERTISERS,
+  ADVERTISED_FLUSH_MS, DIAL_BATCH, LAG_BACKOFF_MS, LAG_CPU_SHARE, LAG_DIALS, LAG_RECHECK_MS, SESSION_SLACK_MS, TRANSIENT_FAILURES
 } from './defaults.js'
 import {
   DueHeap, FLAG_REACHED, FLAG_SEED, Frontier, IndexQueue, IN_FLIGHT, QUEUED, REACHABLE, SETTLED, SKIPPED, TIERS,
@@ -23,6 +23,7 @@ import {
 } from './frontier.js'
 import { LANES, laneOf, resolveLanes, type LaneName, type LaneOverride } from './lanes.js'
 import { chooseConcurrency } from './limits.js'
+import { AdvertisementTally, sanitiseAdvertisedTime, type AdvertisementSum } from './advertisements.js'
 
 /** Without `dialers` (library use, tests), these go over the session's own TCP; every other type has no route. */
 export const DIRECT_TYPES: ReadonlySet<AddressType> = new Set(['ipv4', 'ipv6'])
@@ -64,8 +65,8 @@ export interface EngineOptions {
   known?: { has (key: string): boolean }
   /** Keys reachable in an earlier run: dialed first (tier 1), never evicted. */
   reachableBefore?: { has (key: string): boolean }
-  /** Event-loop lag (src/engine/lag.ts LagMonitor): no new dials while lagMs > 100. */
-  lag?: { readonly lagMs: number }
+  /** Event-loop lag (src/engine/lag.ts LagMonitor): new dials are throttled while lagMs > 100 and cpuShare < 0.75 (docs/design.md §1.5). */
+  lag?: { readonly lagMs: number, readonly cpuShare?: number }
   /** Where mappedAfterMs counts from, ms since the epoch. Default: the process's start. */
   originMs?: number
 }
@@ -82,6 +83,11 @@ export interface DiscoveredEvent {
   time?: number
   /** Services it was advertised with, decimal string. */
   services?: string
+}
+
+/** An endpoint advertised again (not for the first time) by `count` sessions since the last such event. */
+export interface AdvertisedEvent extends AdvertisementSum {
+  endpoint: Endpoint
 }
 
 export interface SessionEndEvent {
@@ -144,6 +150,8 @@ export interface EngineStats {
 
 export interface EngineEvents {
   discovered: [DiscoveredEvent]
+  /** Repeated advertisements of held endpoints, summed per endpoint (src/engine/advertisements.ts): about once a second, before an eviction and before `done`. */
+  advertised: [AdvertisedEvent]
   'session-start': [{ endpoint: Endpoint, attempt: number }]
   'session-end': [SessionEndEvent]
   overflow: [{ endpoint: Endpoint, from: Endpoint | null }]
@@ -176,6 +184,11 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   private readonly lanes: Lane[]
   private readonly laneIndex: Record<LaneName, number>
   private readonly frontier = new Frontier()
+  /** Repeated advertisements since the last 'advertised' events, per frontier slot. */
+  private readonly tally = new AdvertisementTally()
+  /** Receipt time of the addresses being learned (set once per batch). */
+  private learnedAtMs = 0
+  private tallyTimer: NodeJS.Timeout | undefined
   private readonly due = new DueHeap()
   /** One controller per running session: a signal shared by thousands of sessions makes every add and remove of its listener scan them all. */
   private readonly sessionAborts = new Set<AbortController>()
@@ -258,6 +271,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     if (this.o.durationMs !== undefined) {
       this.durationTimer = setTimeout(() => this.stop('duration'), this.o.durationMs)
     }
+    this.tallyTimer = setInterval(() => this.flushAdvertisements(), ADVERTISED_FLUSH_MS)
+    this.tallyTimer.unref()
     for (const seed of seeds) this.learn(seed, null)
     this.pump()
     return finished
@@ -310,13 +325,18 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     const key = knownKey ?? this.o.adapter.key(endpoint)
     const held = f.indexOf(key)
     if (held !== undefined) {
-      if (from !== null && f.advertisements[held] < 255) f.advertisements[held]++
+      if (from === null) {
+        this.emitSafely('discovered', { endpoint, from, first: false, skipped: f.state[held] === SKIPPED ? f.skipReason(held) : undefined })
+        return
+      }
+      if (f.advertisements[held] < 255) f.advertisements[held]++
       // Lazy promotion (docs/design.md §1.4): a second entry in the better tier; the old one is skipped at pop.
       if (f.state[held] === QUEUED && f.tier[held] > TIER_FRESH && (f.advertisements[held] >= FRESH_ADVERTISERS || isFresh(time))) {
         f.tier[held] = TIER_FRESH
         this.laneFor(held).queues[TIER_FRESH].push(held)
       }
-      this.emitSafely('discovered', { endpoint, from, first: false, skipped: f.state[held] === SKIPPED ? f.skipReason(held) : undefined, time, services })
+      // Reported in bulk ('advertised'), not one event per repeat (docs/design.md §1.7).
+      this.tally.add(held, this.learnedAtMs, time, services)
       return
     }
     const seed = from === null || this.o.reachableBefore?.has(key) === true
@@ -390,6 +410,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
   /** Take an evicted endpoint out of every count and queue (its queue entries go stale). */
   private forget (i: number): void {
     const f = this.frontier
+    const sum = this.tally.take(i)
+    if (sum !== undefined) this.emitAdvertised(i, sum)
     if (f.state[i] === SKIPPED) {
       this.skipped[f.outcome[i]]--
       if (SKIP_REASONS[f.outcome[i]] === 'no-route') this.noRoute[TYPES.indexOf(f.type(i))]--
@@ -429,10 +451,12 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
 
   /** Start sessions while there are slots and queued endpoints; finish when nothing is left. */
   private pump (): void {
-    // While the event loop lags, new sessions are throttled to LAG_DIALS per LAG_RECHECK_MS: our
-    // own lag must not time out honest peers. A throttle, not a stop: sessions waiting on a
+    // While the event loop lags because other processes hold the CPU, new sessions are throttled
+    // to LAG_DIALS per LAG_RECHECK_MS, so that more sessions do not pile up behind a starved loop.
+    // A lag of our own work (we had the core) is not throttled: the work is the crawl, and the
+    // phase timers credit lateness (§1.5). A throttle, not a stop: sessions waiting on a
     // black-holed SYN cost no CPU, and a lag other processes cause must not stall the crawl.
-    const lagging = this.o.lag !== undefined && this.o.lag.lagMs > LAG_BACKOFF_MS
+    const lagging = this.o.lag !== undefined && this.o.lag.lagMs > LAG_BACKOFF_MS && (this.o.lag.cpuShare ?? 0) < LAG_CPU_SHARE
     if (!lagging) this.lagBudget = LAG_DIALS
     let progressed = true
     while (!this.stopping && this.inFlight < this.cap && progressed && this.startedThisTurn < DIAL_BATCH && this.lagBudget > 0) {
@@ -486,6 +510,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     // Learned addresses enter the frontier as they arrive (docs/design.md §1.1).
     const onLearned = (batch: LearnedAddress[]): void => {
       if (ended) return
+      this.learnedAtMs = Date.now()
       for (const l of batch) this.learn(l.endpoint, endpoint, l.key, l.time, l.services)
       this.pump()
     }
@@ -517,6 +542,15 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
         this.endSession(i, lane, attempt, startedAt, result)
       })
       .catch((err: unknown) => this.fail(err))
+  }
+
+  /** Hand the tallied repeats on as 'advertised' events. */
+  private flushAdvertisements (): void {
+    if (this.tally.size > 0) this.tally.drain((i, sum) => this.emitAdvertised(i, sum))
+  }
+
+  private emitAdvertised (i: number, sum: AdvertisementSum): void {
+    this.emitSafely('advertised', { endpoint: this.frontier.endpoint(i), ...sum })
   }
 
   private abortSessions (): void {
@@ -562,6 +596,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     }
     this.emitSafely('session-end', { result, attempt, retryInMs })
     // Sessions that do not call onLearned hand everything over at the end.
+    this.learnedAtMs = now
     for (const learned of result.learned) this.learn(learned.endpoint, result.endpoint, learned.key, learned.time, learned.services)
     this.pump()
   }
@@ -665,6 +700,8 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
     clearTimeout(this.graceTimer)
     clearTimeout(this.lagTimer)
     clearImmediate(this.turnEnd)
+    clearInterval(this.tallyTimer)
+    this.flushAdvertisements()
     const settle = this.settle
     this.settle = undefined
     if (this.fatal !== undefined) {
@@ -743,8 +780,7 @@ function promise (tier: number, seed: boolean): number {
 function isFresh (time: number | undefined): boolean {
   if (time === undefined) return false
   const nowS = Date.now() / 1000
-  const t = time > nowS + FUTURE_SLACK_S ? nowS - FUTURE_PENALTY_S : time
-  return nowS - t <= FRESH_ADVERTISEMENT_S
+  return nowS - sanitiseAdvertisedTime(time, nowS) <= FRESH_ADVERTISEMENT_S
 }
 
 /** `{ a: undefined }` spread over defaults would erase them: drop undefined values first. */

@@ -23,6 +23,7 @@ import { migrateV1File, peekSchema, readV1 } from './migrate.js'
 import { DEFAULT_RETENTION, retentionFilter, type RetentionPolicy } from './retention.js'
 import { emptyNetworkState, recordKey, ShardAdapter, type NetworkState } from './shard-adapter.js'
 import { recordTry } from './uptime.js'
+import { sanitiseAdvertisedTime, type AdvertisementSum } from '../engine/advertisements.js'
 import { STORE_SCHEMA_VERSION, type Advertisement, type CheckpointFigures, type PeerRecord, type PeerStore, type RunRecord } from './types.js'
 
 export const DEFAULT_STORE_PATH = 'output/peers.json'
@@ -56,14 +57,7 @@ export interface OpenStoreOptions {
   lazyFlushMs?: number
 }
 
-/**
- * Claimed advertisement times, sanitised as Bitcoin Core does on receipt (net_processing.cpp,
- * ProcessMessage, ADDR/ADDRV2: `if (addr.nTime <= NodeSeconds{100000000s} || addr.nTime >
- * current_a_time + 10min) addr.nTime = current_a_time - 5 * 24h;`).
- */
-export function sanitiseAdvertisedTime (claimedS: number, nowS: number): number {
-  return claimedS <= 100_000_000 || claimedS > nowS + 600 ? nowS - 5 * 86400 : claimedS
-}
+export { sanitiseAdvertisedTime }
 
 interface Shard {
   db: Low<NetworkState>
@@ -229,20 +223,12 @@ class LayeredPeerStore implements PeerStore {
       record = this.create(shard, key, network, endpoint, at)
       whole = true
     }
-    // The crawl calls this once per address a session learned (sessions deduplicate), so
-    // each call from a peer is one advertising session.
+    // The crawl calls this for the first advertisement of an address in a run (sessions
+    // deduplicate, so each call from a peer is one advertising session); repeats come summed
+    // through recordAdvertised.
     if (advertisedBy !== null) {
-      record.advertisements++
-      record.lastAdvertised = at
-      if (advert?.time !== undefined) {
-        const time = sanitiseAdvertisedTime(advert.time, Math.floor(this.now() / 1000))
-        if (record.advertisedTime === undefined || time >= record.advertisedTime) {
-          record.advertisedTime = time
-          setOrDelete(record, 'advertisedServices', advert.services)
-        }
-      } else if (advert?.services !== undefined && record.advertisedTime === undefined) {
-        record.advertisedServices = advert.services
-      }
+      const time = advert?.time === undefined ? undefined : sanitiseAdvertisedTime(advert.time, Math.floor(this.now() / 1000))
+      applyAdvertisements(record, 1, at, time, advert?.services)
     }
     // Called once per advertised address: touch `skipped` only when it changes.
     if (skipped !== record.skipped) {
@@ -254,6 +240,19 @@ class LayeredPeerStore implements PeerStore {
       state.lazyChanges++
       shard.lazySince ??= this.now()
     }
+  }
+
+  recordAdvertised (network: string, endpoint: Endpoint, sum: AdvertisementSum): void {
+    const shard = this.shardOf(network)
+    const state = shard.db.data
+    const key = recordKey(endpoint)
+    const record = state.records.get(key)
+    // Unknown only if forgotten meanwhile: the first advertisement created it.
+    if (record === undefined) return
+    applyAdvertisements(record, sum.count, this.isoAt(sum.lastMs), sum.time, sum.services)
+    if (state.dirty.has(key)) return
+    state.lazyChanges++
+    shard.lazySince ??= this.now()
   }
 
   recordResult (network: string, result: SessionResult): void {
@@ -500,12 +499,29 @@ class LayeredPeerStore implements PeerStore {
 
   /** The current time as ISO text, formatted once per millisecond: an address answer records a thousand entries at once. */
   private isoNow (): string {
-    const ms = this.now()
+    return this.isoAt(this.now())
+  }
+
+  private isoAt (ms: number): string {
     if (ms !== this.isoAtMs) {
       this.isoAtMs = ms
       this.isoText = new Date(ms).toISOString()
     }
     return this.isoText
+  }
+}
+
+/** `count` advertising sessions, the last at `at`; `time` already sanitised, the newest of them (with its services). */
+function applyAdvertisements (record: PeerRecord, count: number, at: string, time: number | undefined, services: string | undefined): void {
+  record.advertisements += count
+  record.lastAdvertised = at
+  if (time !== undefined) {
+    if (record.advertisedTime === undefined || time >= record.advertisedTime) {
+      record.advertisedTime = time
+      setOrDelete(record, 'advertisedServices', services)
+    }
+  } else if (services !== undefined && record.advertisedTime === undefined) {
+    record.advertisedServices = services
   }
 }
 

@@ -117,6 +117,12 @@ export interface PeerStore {
    * will not be dialed; `advert` is what the advertising peer claimed for it.
    */
   recordDiscovered (network: string, endpoint: Endpoint, advertisedBy: Endpoint | null, skipped?: string, advert?: Advertisement): void
+  /**
+   * Repeated advertisements of a known endpoint, summed (the engine's 'advertised' event):
+   * `count` sessions, the last at `lastMs`; `time` is the newest claimed time, already sanitised.
+   * Advertisement bookkeeping: reaches disk with the next compaction (docs/design.md §2.1).
+   */
+  recordAdvertised (network: string, endpoint: Endpoint, sum: { count: number, lastMs: number, time?: number, services?: string }): void
   /** A session ended (reachable or failed): updates the record and its uptime, and appends an observation to the history. */
   recordResult (network: string, result: SessionResult): void
   get (network: string, endpoint: Endpoint): PeerRecord | undefined

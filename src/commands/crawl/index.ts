@@ -271,7 +271,7 @@ async function defaultSeeds (adapter: Adapter, network: Network, reachable: read
 
 /** Engine events to the store and the log. */
 function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, log: StderrLogger, maxEndpoints: number): void {
-  // 'discovered' fires once per advertised address (millions per crawl): build debug lines only when they are written.
+  // 'discovered' fires for every new address (a million in a long crawl; repeats come summed as 'advertised'): build debug lines only when they are written.
   const debug = log.level === 'debug'
   engine.on('discovered', (event) => {
     const { endpoint, from, first, skipped } = event
@@ -284,6 +284,7 @@ function wireEngine (engine: CrawlEngine, store: PeerStore, network: Network, lo
     if (skipped === undefined) log.debug(`new peer discovered @ ${formatEndpoint(endpoint)}`)
     else log.debug(`not dialing ${formatEndpoint(endpoint)}: ${skipped}`)
   })
+  engine.on('advertised', (sum) => store.recordAdvertised(network.id, sum.endpoint, sum))
   engine.on('session-start', ({ endpoint, attempt }) => {
     if (debug) log.debug(`starting handshake with ${formatEndpoint(endpoint)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`)
   })
