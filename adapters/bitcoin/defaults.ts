@@ -6,12 +6,16 @@ import type { AdapterDefaults } from '../../src/contract.js'
 
 export const BITCOIN_DEFAULTS: AdapterDefaults = {
   timeouts: {
-    // Core's own nConnectTimeout (DEFAULT_CONNECT_TIMEOUT) is 5 s: one round trip plus a SYN
-    // retransmit (Linux resends after 1 s, then 3 s).
-    connectMs: 5000,
-    // A handshake is two round trips of small messages. Twice the 3 s slow peer of the floor;
-    // Core itself waits 60 s (-peertimeout) but a crawler pays this for every silent peer.
-    handshakeMs: 6000,
+    // A SYN-ACK takes one round trip; Linux resends a lost SYN after 1 s (RFC 6298's initial
+    // RTO), so 3.5 s covers one lost SYN at round trips up to 2.5 s. Core's nConnectTimeout
+    // (DEFAULT_CONNECT_TIMEOUT) is 5 s, but a crawler waits this out for every dead address,
+    // and the last dead address learned sets when a crawl can end.
+    connectMs: 3500,
+    // The floor's slow peer sends its version 3 s after it accepted, and it reaches us one round
+    // trip later: 3.5 s finds it across round trips up to about 450 ms (intercontinental paths
+    // are 150-300 ms). Core itself waits 60 s (-peertimeout), but a crawler waits this out for
+    // every silent peer, and the last silent peer learned sets when a crawl can end.
+    handshakeMs: 3500,
     // Current Core (v22+) and bcoin answer at once, so this wait ends early for them. Only old
     // Core (answer on the exponential trickle, mean AVG_ADDRESS_BROADCAST_INTERVAL = 30 s:
     // 63% arrive within 30 s) and mute nodes wait it out; 30 s is 6x the slow peer's 5 s.

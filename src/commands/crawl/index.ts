@@ -19,7 +19,6 @@ import { formatEndpoint } from '../../net/endpoint.js'
 import { AddressPolicy } from '../../net/policy.js'
 import type { StderrLogger } from '../../cli/log.js'
 import { startProgress } from '../../cli/progress.js'
-import { startCrawlMetrics } from '../../metrics/crawl-metrics.js'
 import { DEFAULT_RETENTION } from '../../store/retention.js'
 import { openStore, resolveStorePath } from '../../store/store.js'
 import { isReachable, type Advertisement, type PeerStore, type RunRecord } from '../../store/types.js'
@@ -135,7 +134,8 @@ export default class Crawl extends PeersCommand {
     adapter.assertCrawlable(network)
 
     // Before the store: a busy port is one line at once, nothing opened or locked.
-    const metrics = flags.metrics === undefined ? undefined : await startCrawlMetrics(flags.metrics)
+    // prom-client takes about 60 ms to load: only when asked for.
+    const metrics = flags.metrics === undefined ? undefined : await (await import('../../metrics/crawl-metrics.js')).startCrawlMetrics(flags.metrics)
     if (metrics !== undefined) log.info(`metrics on ${metrics.url}`)
     const retention = { forgetAfterMs: n['forget-after'] * 86_400_000, maxFailures: n['forget-failures'] }
     const store = await openStore(resolveStorePath(flags.db), { mode: 'write', log, retention })
