@@ -515,7 +515,26 @@ class LayeredPeerStore implements PeerStore {
   }
 
   private create (shard: Shard, network: string, endpoint: Endpoint, at: string): PeerRecord {
-    const record: PeerRecord = { network, host: endpoint.host, port: endpoint.port, type: endpoint.type, firstSeen: at, successes: 0, failures: 0, advertisements: 0 }
+    // The fields a discovered and tried endpoint gets soon are declared (undefined: JSON leaves
+    // them out) so that the object holds them itself: added later, they take a second
+    // allocation per record (about 100 bytes at a million records).
+    const record: PeerRecord = {
+      network,
+      host: endpoint.host,
+      port: endpoint.port,
+      type: endpoint.type,
+      firstSeen: at,
+      successes: 0,
+      failures: 0,
+      advertisements: 0,
+      lastAdvertised: undefined,
+      advertisedTime: undefined,
+      advertisedServices: undefined,
+      lastTried: undefined,
+      uptime: undefined,
+      consecutiveFailures: undefined,
+      lastFailure: undefined
+    }
     shard.db.data.records.set(record)
     shard.list?.push(record)
     return record

@@ -34,7 +34,8 @@ const FIGURES = 1 + 3 * UPTIME_WINDOWS.length
 export interface UptimeValues { lastTry: number, stats: number[] }
 
 export function encodeUptime (values: UptimeValues): UptimeState {
-  return `${values.lastTry},${values.stats.join(',')}`
+  // One join: a template literal would make a cons string of three (twice the memory per record).
+  return [values.lastTry, ...values.stats].join(',')
 }
 
 /** The numbers of a state (the form `peers list --json` and the json/csv exports show). */
