@@ -5,8 +5,9 @@
 import { formatEndpoint } from '../net/endpoint.js'
 import type { PeerRecord } from './types.js'
 
-// The index is built at its first use, not as a store loads: readers that only walk the
-// records (list, stats, export, report) never pay for it (a second at a million records).
+// A reader's index is built at its first use, not as the store loads: readers that only walk
+// the records (list, stats, export, report) never pay for it (a second at a million records).
+// A writer indexes as it streams the state (ShardAdapter.indexOnRead), so that no lookup blocks.
 export class RecordIndex {
   /** The first record of each host. */
   private readonly byHost = new Map<string, PeerRecord>()
@@ -16,7 +17,8 @@ export class RecordIndex {
   private unindexed: PeerRecord[] | undefined
 
   get size (): number {
-    this.build()
+    // Not indexed yet: the records of a state file are distinct.
+    if (this.unindexed !== undefined) return this.unindexed.length
     return this.byHost.size + this.byEndpoint.size
   }
 

@@ -97,9 +97,18 @@ export class ShardAdapter implements Adapter<NetworkState> {
   /** Lines on their way to a file (writes and compactions are serialised by the store). */
   private lines: LineBuffer | undefined
 
-  constructor (dir: string, network: string) {
+  /**
+   * Whether read() indexes the state's records as it streams them (a writer: its first lookup
+   * comes with the crawl's first answer, and building a million-record index then would block
+   * the event loop for a second), or leaves the index to the first lookup (a reader: most only
+   * walk the records).
+   */
+  readonly indexOnRead: boolean
+
+  constructor (dir: string, network: string, options: { indexOnRead?: boolean } = {}) {
     this.dir = dir
     this.network = network
+    this.indexOnRead = options.indexOnRead ?? true
     this.statePath = join(dir, 'state.jsonl')
     this.journalPath = join(dir, 'journal.jsonl')
   }
@@ -128,7 +137,7 @@ export class ShardAdapter implements Adapter<NetworkState> {
         if (r.uptime !== undefined && typeof r.uptime !== 'string') r.uptime = uptimeFromStored(r.uptime)
         strings.share(r, previous)
         previous = r
-        if (base) state.records.load(r)
+        if (base && !this.indexOnRead) state.records.load(r)
         else state.records.set(r)
       }
       let n = 0

@@ -124,7 +124,7 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
       const onDisk = await readdir(dataDir(path)).catch(() => [] as string[])
       const networks = [...new Set([...manifest.data.networks, ...onDisk.map((d) => decodeURIComponent(d))])]
       for (const network of networks) {
-        const adapter = new ShardAdapter(networkDir(path, network), network)
+        const adapter = new ShardAdapter(networkDir(path, network), network, { indexOnRead: options.mode === 'write' })
         const db = new Low<NetworkState>(adapter, emptyNetworkState())
         if (options.loadState !== false || options.mode === 'write') await db.read()
         shards.set(network, { db, adapter })

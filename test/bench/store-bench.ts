@@ -5,7 +5,8 @@
 //     the reachable peers revisited every 10 minutes (each answering with 1,000 known addresses
 //     and a few new ones), a slice of the unreachable ones retried every hour, a checkpoint every
 //     5 s; count the bytes each checkpoint writes and extrapolate per hour;
-//  3. close (the final compaction), then load the store as `peers list` does and time it;
+//  3. close (the final compaction), then load the store as `peers list` does and time it, and
+//     as the next crawl does (opened for writing: records indexed as they stream in);
 //  4. a month of history for 20,000 peers: time `peers diff` of two days and `peers history`.
 // The longest event-loop block is the longest synchronous step of any checkpoint or
 // compaction (the store measures it; perf_hooks' loop delay is an independent check).
@@ -50,6 +51,8 @@ export interface StoreBenchFigures {
   loadMs: number
   /** CPU time of the load (the wall time on a shared machine includes waiting for a core). */
   loadCpuMs: number
+  /** The same store opened for writing, as the next crawl opens it (records indexed as they stream in). */
+  writerLoadMs: number
   /** Live heap after the fill and a full GC: the store's own memory at N endpoints. */
   liveHeapMb: number
   /** Peak RSS of the whole run (fill, simulation, load, month). */
@@ -205,7 +208,9 @@ export async function benchStore (options: { endpoints: number }): Promise<Store
     maxBlockedMs = Math.max(maxBlockedMs, store.maxBlockedMs)
     store = undefined
     const writerRssMb = process.resourceUsage().maxRSS / 1024
-    const { loadMs, loadCpuMs } = await timeLoad(path, n)
+    const { loadMs, loadCpuMs } = await timeLoad(path, n, 'read')
+    // A writer (the next crawl) indexes the records as it reads them.
+    const writerLoad = await timeLoad(path, n, 'write')
 
     // Extrapolation: the journal grows by 6× the ten minutes per hour; a compaction rewrites the
     // state each time the journal reaches COMPACT_RATIO times it, so it adds 1/COMPACT_RATIO of that.
@@ -226,6 +231,7 @@ export async function benchStore (options: { endpoints: number }): Promise<Store
       loopDelayMaxMs,
       loadMs,
       loadCpuMs,
+      writerLoadMs: writerLoad.loadMs,
       liveHeapMb,
       rssMb: process.resourceUsage().maxRSS / 1024,
       writerRssMb,
@@ -251,12 +257,12 @@ export async function benchStore (options: { endpoints: number }): Promise<Store
   }
 }
 
-/** Loads the store as `peers list` does, after a full GC; the store is unreachable when this returns. */
-async function timeLoad (path: string, n: number): Promise<{ loadMs: number, loadCpuMs: number }> {
+/** Loads the store as `peers list` does (read) or as the next crawl does (write), after a full GC; the store is unreachable when this returns. */
+async function timeLoad (path: string, n: number, mode: 'read' | 'write'): Promise<{ loadMs: number, loadCpuMs: number }> {
   ;(globalThis as { gc?: () => void }).gc?.()
   const loadStart = performance.now()
   const loadCpu = process.cpuUsage()
-  const reloaded = await openStore(path, { mode: 'read' })
+  const reloaded = await openStore(path, { mode })
   const loadMs = performance.now() - loadStart
   const used = process.cpuUsage(loadCpu)
   const loadedCount = reloaded.peers('bench').length
@@ -308,7 +314,7 @@ export function storeBenchRows (f: StoreBenchFigures, targetsApply: boolean): Ar
   const target = <T extends object>(o: T): T | object => (targetsApply ? o : {})
   return [
     { figure: 'fill (in memory, checkpoints every 100k)', value: `${ms(f.fillMs)} for ${f.endpoints} endpoints; state ${mib(f.stateBytes)}` },
-    { figure: 'load (read the state, replay the journal)', value: `${ms(f.loadMs)} wall, ${ms(f.loadCpuMs)} CPU`, ...target({ target: '<= 5000 ms at 1 M', met: f.loadMs <= 5000 }) },
+    { figure: 'load (read the state, replay the journal)', value: `${ms(f.loadMs)} wall, ${ms(f.loadCpuMs)} CPU; opened for writing (indexed): ${ms(f.writerLoadMs)}`, ...target({ target: '<= 5000 ms at 1 M', met: f.loadMs <= 5000 && f.writerLoadMs <= 5000 }) },
     { figure: 'longest event-loop block (checkpoints, compactions)', value: `${ms(f.maxBlockedMs)} (loop delay max ${ms(f.loopDelayMaxMs)})`, ...target({ target: '<= 200 ms', met: f.maxBlockedMs <= 200 && f.loopDelayMaxMs <= 200 }) },
     { figure: 'compaction (whole state)', value: ms(f.compactMs) },
     { figure: `checkpoint, ${s.sessionsPerSecond} sessions/s simulated for ${s.simulatedS} s`, value: `${ms(f.checkpointMs)} mean, ${mib(f.bytes)} mean, ${mib(s.largestCheckpointBytes)} largest; ${s.recordsWritten} records journaled, ${s.bytesPerRecord.toFixed(0)} B each; ${s.compactions} compactions` },
