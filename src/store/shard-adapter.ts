@@ -132,6 +132,7 @@ export class ShardAdapter implements Adapter<NetworkState> {
         if (typeof r !== 'object' || r === null || typeof r.host !== 'string' || typeof r.port !== 'number' || r.network !== this.network) {
           throw this.corrupt(`${file} line ${n} is not a record of ${this.network}: ${line.slice(0, 120)}`)
         }
+        // One network string for a million records (JSON.parse gives each its own).
         r.network = this.network
         // Schema 2 kept uptime as an object (read by a reader of a v2 store, or an unmigrated line).
         if (r.uptime !== undefined && typeof r.uptime !== 'string') r.uptime = uptimeFromStored(r.uptime)

@@ -5,6 +5,8 @@
 // Start rule: sipa's. Unobserved time counts as down, so `reliability` (what the seeds dump
 // prints) never overstates a node we have watched only briefly; `reliability / weight` is the
 // share of the watched time the node was up, which `peers list`/`stats` show beside it.
+// Stored form (schema 3): the 16 numbers as one text, `lastTry,w,c,r,w,c,r,…` (types.ts says why);
+// everything else reads and updates it through this module.
 import type { UptimeState } from './types.js'
 
 /** The five windows: name and τ in seconds (db.h: stat2H, stat8H, stat1D, stat1W, stat1M). */
