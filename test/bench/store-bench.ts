@@ -314,7 +314,8 @@ export function storeBenchRows (f: StoreBenchFigures, targetsApply: boolean): Ar
   const target = <T extends object>(o: T): T | object => (targetsApply ? o : {})
   return [
     { figure: 'fill (in memory, checkpoints every 100k)', value: `${ms(f.fillMs)} for ${f.endpoints} endpoints; state ${mib(f.stateBytes)}` },
-    { figure: 'load (read the state, replay the journal)', value: `${ms(f.loadMs)} wall, ${ms(f.loadCpuMs)} CPU; opened for writing (indexed): ${ms(f.writerLoadMs)}`, ...target({ target: '<= 5000 ms at 1 M', met: f.loadMs <= 5000 && f.writerLoadMs <= 5000 }) },
+    { figure: 'load (read the state, replay the journal)', value: `${ms(f.loadMs)} wall, ${ms(f.loadCpuMs)} CPU`, ...target({ target: '<= 5000 ms at 1 M', met: f.loadMs <= 5000 }) },
+    { figure: 'load opened for writing (records indexed as they stream in)', value: `${ms(f.writerLoadMs)} wall`, ...target({ target: '<= 5000 ms at 1 M', met: f.writerLoadMs <= 5000 }) },
     { figure: 'longest event-loop block (checkpoints, compactions)', value: `${ms(f.maxBlockedMs)} (loop delay max ${ms(f.loopDelayMaxMs)})`, ...target({ target: '<= 200 ms', met: f.maxBlockedMs <= 200 && f.loopDelayMaxMs <= 200 }) },
     { figure: 'compaction (whole state)', value: ms(f.compactMs) },
     { figure: `checkpoint, ${s.sessionsPerSecond} sessions/s simulated for ${s.simulatedS} s`, value: `${ms(f.checkpointMs)} mean, ${mib(f.bytes)} mean, ${mib(s.largestCheckpointBytes)} largest; ${s.recordsWritten} records journaled, ${s.bytesPerRecord.toFixed(0)} B each; ${s.compactions} compactions` },
