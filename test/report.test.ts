@@ -19,6 +19,7 @@ import type { PeerRecord } from '../src/store/types.js'
 import { openOffline } from './helpers/chromium.js'
 import { runCli, type CliOutcome } from './helpers/cli.js'
 import { seedReportStore } from './helpers/report-store.js'
+import { encodeUptime } from '../src/store/uptime.js'
 
 let counter = 0
 function peer (fields: Partial<PeerRecord>): PeerRecord {
@@ -57,8 +58,8 @@ test('report figures: the tip is the highest height two peers agree on; latency 
 
 test('report uptime: normalised 30-day uptime (reliability ÷ weight) in tenths', () => {
   // 30-day window: weight 0.5, reliability 0.45 -> 90 %; weight 0.2, reliability 0.05 -> 25 %.
-  const compact = (weight: number, reliability: number): unknown => ({ lastTry: 0, stats: [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, weight, 1, reliability] })
-  const records = [peer({ uptime: compact(0.5, 0.45) as PeerRecord['uptime'] }), peer({ uptime: compact(0.2, 0.05) as PeerRecord['uptime'] }), peer({})]
+  const compact = (weight: number, reliability: number): PeerRecord['uptime'] => encodeUptime({ lastTry: 0, stats: [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, weight, 1, reliability] })
+  const records = [peer({ uptime: compact(0.5, 0.45) }), peer({ uptime: compact(0.2, 0.05) }), peer({})]
   const u = computeReportData('mainnet', records, []).uptime
   assert.equal(u.withUptime, 2)
   assert.deepEqual(u.buckets.filter((b) => b.count > 0).map((b) => [b.label, b.count]), [['20–30 %', 1], ['90–100 %', 1]])

@@ -15,7 +15,7 @@ import { ShardAdapter } from '../src/store/shard-adapter.js'
 import { diffWindows } from '../src/store/queries.js'
 import { openStore, sanitiseAdvertisedTime } from '../src/store/store.js'
 import { isReachable } from '../src/store/types.js'
-import { uptimeWindow } from '../src/store/uptime.js'
+import { uptimeValues, uptimeWindow } from '../src/store/uptime.js'
 import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
 
 const NET = 'regtest'
@@ -54,9 +54,9 @@ for (const fixture of ['store-v1-r1.json', 'store-v1.json']) {
 
     const warnings: string[] = []
     const writer = await openStore(path, { mode: 'write', log: { debug () {}, info () {}, warn: (m: string) => warnings.push(m), error () {} } })
-    assert.match(warnings.join('\n'), /migrated from schema 1 to 2/)
+    assert.match(warnings.join('\n'), /migrated from schema 1 to 3/)
     assert.deepEqual(readFileSync(`${path}.v1.bak`), original, 'the backup is the v1 file, byte for byte')
-    assert.equal(JSON.parse(readFileSync(path, 'utf8')).schema, 2)
+    assert.equal(JSON.parse(readFileSync(path, 'utf8')).schema, 3)
     for (const old of v1.peers[NET]) {
       const r = writer.get(NET, { host: old.host as string, port: old.port as number, type: 'ipv4' })
       assert.ok(r !== undefined, `${String(old.host)} kept`)
@@ -80,10 +80,10 @@ for (const fixture of ['store-v1-r1.json', 'store-v1.json']) {
 
 test('a store of a newer schema is refused in one line, left untouched', async () => {
   const path = tempStorePath()
-  const text = '{"schema":3,"networks":[],"runs":[]}\n'
+  const text = '{"schema":4,"networks":[],"runs":[]}\n'
   writeFileSync(path, text)
   for (const mode of ['read', 'write'] as const) {
-    await assert.rejects(openStore(path, { mode }), (err: unknown) => err instanceof PeersError && err.code === 'PEERS_STORE_VERSION' && !err.message.includes('\n') && /schema 3, newer/.test(err.message))
+    await assert.rejects(openStore(path, { mode }), (err: unknown) => err instanceof PeersError && err.code === 'PEERS_STORE_VERSION' && !err.message.includes('\n') && /schema 4, newer/.test(err.message))
     assert.equal(readFileSync(path, 'utf8'), text)
   }
 })
@@ -118,10 +118,10 @@ test('a checkpoint appends only the records that changed; a torn last write is i
   const next = new ShardAdapter(join(`${path}.d`, NET), NET)
   const state = await next.read()
   assert.ok(state !== null)
-  const six = state.records.get(`${ep(6).host}:8333`)
+  const six = state.records.get(ep(6).host, 8333)
   assert.ok(six !== undefined)
   six.failures = 7
-  state.dirty.add(`${ep(6).host}:8333`)
+  state.dirty.add(six)
   await next.write(state)
   const after = await openStore(path, { mode: 'read' })
   assert.equal(after.get(NET, ep(6))?.failures, 7, 'appends after a torn tail are read')
@@ -248,7 +248,7 @@ test(`uptime: a month of observations for ${PEERS} peers equals the reference; d
   for (let p = 0; p < PEERS; p++) {
     const state = reread.get(NET, ep(p))?.uptime
     assert.ok(state !== undefined, `peer ${p} has uptime`)
-    assert.equal(state.lastTry, times[p][times[p].length - 1] * 1000)
+    assert.equal(uptimeValues(state).lastTry, times[p][times[p].length - 1] * 1000)
     const want = reference(times[p], goods[p])
     for (let w = 0; w < 5; w++) {
       for (const k of ['reliability', 'weight', 'count'] as const) {

@@ -76,7 +76,7 @@ test('write mode creates the file with the versioned schema; records survive a r
   const path = tempStorePath()
   const clock = manualClock()
   const store = await openStore(path, { mode: 'write', now: clock.now })
-  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { schema: 2, networks: [], runs: [] })
+  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { schema: 3, networks: [], runs: [] })
   store.recordDiscovered(NET, A, null)
   clock.advance(1000)
   store.recordResult(NET, ok(A))
@@ -233,7 +233,7 @@ const CORRUPT_FILES: Array<[name: string, content: string, why: RegExp]> = [
   ['truncated', '{"schema":1,"peers":{"signet":[{"network":"signet","host":"192.0.2.1","port":38333', /not valid JSON.*truncated/],
   ['not JSON', 'hello', /not valid JSON/],
   ['an array', '[]', /not a peers store/],
-  ['a bad manifest', '{"schema":2,"peers":{},"runs":[]}', /not a schema 2 manifest/],
+  ['a bad manifest', '{"schema":3,"peers":{},"runs":[]}', /not a schema 3 manifest/],
   ['no version', '{"peers":{},"runs":[]}', /no schema version/],
   ['bad peers', '{"schema":1,"peers":[],"runs":[]}', /"peers" is not an object/],
   ['bad record', '{"schema":1,"peers":{"signet":[{"host":5}]},"runs":[]}', /record of "signet" is malformed/]

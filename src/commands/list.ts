@@ -10,7 +10,7 @@ import { countryName, hasCountryAnswer, isCountryCode } from '../geo/countries.j
 import { openStore, resolveStorePath } from '../store/store.js'
 import { isReachable, type PeerRecord } from '../store/types.js'
 import { renderTable, type Column } from '../cli/table.js'
-import { parseUptimeFilter, reliabilityOf, uptimeFigures, type UptimeWindowName } from '../store/uptime.js'
+import { parseUptimeFilter, reliabilityOf, uptimeFigures, uptimeValues, type UptimeValues, type UptimeWindowName } from '../store/uptime.js'
 
 /** Share of the watched time up, and sipa's reliability (what the seeds dump prints) in brackets. */
 function uptimeCell (p: PeerRecord, window: UptimeWindowName): string {
@@ -24,7 +24,8 @@ const SORT_KEYS = ['address', 'last-seen', 'latency', 'asn', 'agent', 'height', 
 type SortKey = typeof SORT_KEYS[number]
 
 /** A peer as `--json` prints it: the stored record plus its display address and reachability. */
-export type ListedPeer = PeerRecord & { address: string, reachable: boolean, countryName?: string }
+/** A record as `--json` prints it: uptime as its numbers (src/store/uptime.ts), not the stored text. */
+export type ListedPeer = Omit<PeerRecord, 'uptime'> & { address: string, reachable: boolean, countryName?: string, uptime?: UptimeValues }
 
 /** Missing values sort last whatever the direction. */
 function compareOptional<T extends number | string> (a: T | undefined, b: T | undefined, descending = false): number {
@@ -119,7 +120,7 @@ export default class List extends PeersCommand {
       this.log(this.render(sorted, networks.length > 1, flags.all).trimEnd())
       if (geo !== undefined && sorted.length > 0) this.log(`\n${geo.source.attribution}`)
     }
-    return sorted.map((p) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p, ...(p.country === undefined ? {} : { countryName: countryName(p.country) }) }))
+    return sorted.map(({ uptime, ...p }) => ({ address: formatEndpoint(p), reachable: isReachable(p), ...p, ...(uptime === undefined ? {} : { uptime: uptimeValues(uptime) }), ...(p.country === undefined ? {} : { countryName: countryName(p.country) }) }))
   }
 
   private render (peers: PeerRecord[], showNetwork: boolean, showReachable: boolean): string {

@@ -22,7 +22,7 @@ import { countryName } from '../geo/countries.js'
 import { enrichCountry } from '../geo/enrich.js'
 import type { GeoLookup } from '../geo/lookup.js'
 import { isReachable, type PeerRecord, type PeerStore } from '../store/types.js'
-import { UPTIME_WINDOW_NAMES, uptimeFigures, uptimeWindow } from '../store/uptime.js'
+import { UPTIME_WINDOW_NAMES, uptimeFigures, uptimeValues, uptimeWindow } from '../store/uptime.js'
 
 export const EXPORT_FORMATS = ['txt', 'json', 'csv'] as const
 export type ExportFormat = typeof EXPORT_FORMATS[number]
@@ -144,7 +144,7 @@ function toJson (records: PeerRecord[]): string {
     const base = { reachable: isReachable(r), ...r, ...(r.country === undefined ? {} : { countryName: countryName(r.country) }) }
     if (r.uptime === undefined) return base
     const f = uptimeFigures(r.uptime)
-    return { ...base, uptimePercent: rounded(f.percent), uptimeShare: rounded(f.normalised) }
+    return { ...base, uptime: uptimeValues(r.uptime), uptimePercent: rounded(f.percent), uptimeShare: rounded(f.normalised) }
   }), null, 2)}\n`
 }
 
@@ -155,7 +155,7 @@ function toCsv (records: PeerRecord[]): string {
     const uptime = UPTIME_WINDOW_NAMES.map((w) => f === undefined ? '' : f.percent[w].toFixed(2))
     const share = UPTIME_WINDOW_NAMES.map((w) => f === undefined ? '' : f.normalised[w].toFixed(2))
     const fields = CSV_COLUMNS.slice(0, CSV_COLUMNS.length - UPTIME_COLUMNS.length).map((c) =>
-      csvField(c === 'reachable' ? isReachable(r) : c === 'countryName' ? (r.country === undefined ? undefined : countryName(r.country)) : r[c as keyof PeerRecord]))
+      csvField(c === 'reachable' ? isReachable(r) : c === 'countryName' ? (r.country === undefined ? undefined : countryName(r.country)) : c === 'uptime' ? (r.uptime === undefined ? undefined : uptimeValues(r.uptime)) : r[c as keyof PeerRecord]))
     lines.push([...fields, ...uptime, ...share].join(','))
   }
   return `${lines.join('\r\n')}\r\n`

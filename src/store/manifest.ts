@@ -1,4 +1,4 @@
-// The v2 manifest (`--db` itself): { schema: 2, networks, runs }, small, through lowdb.
+// The manifest (`--db` itself): { schema: 3, networks, runs }, small, through lowdb (schema 2's is the same).
 // The per-peer state lives beside it in <db>.d/<network>/ (shard-adapter.ts).
 import { readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -57,10 +57,12 @@ export class ManifestFile implements Adapter<Manifest> {
     } catch (err) {
       throw new StoreError('PEERS_STORE_CORRUPT', `store ${this.path} is unreadable: not valid JSON (${(err as Error).message}); left untouched (move it aside or pass another --db)`)
     }
-    if (parsed.schema !== STORE_SCHEMA_VERSION || !Array.isArray(parsed.runs) || !Array.isArray(parsed.networks)) {
+    // Schema 2 has the same manifest (its records differ in uptime's form, which the shard reader converts).
+    const schema = parsed.schema as number | undefined
+    if ((schema !== STORE_SCHEMA_VERSION && schema !== 2) || !Array.isArray(parsed.runs) || !Array.isArray(parsed.networks)) {
       throw new StoreError('PEERS_STORE_CORRUPT', `store ${this.path} is unreadable: not a schema ${STORE_SCHEMA_VERSION} manifest; left untouched (move it aside or pass another --db)`)
     }
-    return parsed as Manifest
+    return { ...parsed, schema: STORE_SCHEMA_VERSION } as Manifest
   }
 
   async write (data: Manifest): Promise<void> {

@@ -6,13 +6,18 @@
 // the v2 state files are written, and the manifest replaces the v1 file last, so a crash
 // at any point leaves either the v1 store (migrated again next time) or the v2 one.
 // Readers migrate in memory and write nothing.
+// v3: as v2, with a record's `uptime` kept as text (src/store/uptime.ts) instead of the object
+//     { lastTry, stats }. Lines of either form load (the reader converts the object); the
+//     migration keeps the v2 store (manifest, state, journal) in <db>.v2.bak/ and bumps the
+//     manifest, so that an older peers refuses the store in one line instead of misreading
+//     uptime; compactions then rewrite the lines. History files do not change.
 import { constants } from 'node:fs'
-import { copyFile, mkdir, open, readFile, truncate } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import type { Logger } from '../contract.js'
 import { StoreError } from '../errors.js'
 import { replaceFile } from './files.js'
-import { networkDir, writeManifest } from './manifest.js'
+import { dataDir, networkDir, writeManifest, type Manifest } from './manifest.js'
 import { STORE_SCHEMA_VERSION, type PeerRecord, type RunRecord } from './types.js'
 
 export interface V1Store {
@@ -118,4 +123,47 @@ export async function migrateV1File (path: string, log: Logger): Promise<void> {
   }
   await writeManifest(path, { schema: STORE_SCHEMA_VERSION, runs: v1.runs, networks })
   log.warn(`store ${path}: migrated from schema 1 to ${STORE_SCHEMA_VERSION} (${networks.map((n) => `${v1.peers[n].length} ${n}`).join(', ') || 'no records'}); the schema 1 file is kept as ${backup}`)
+}
+
+/** Where a v2 store is kept by its migration: a directory holding a complete v2 store of the same name. */
+export function v2BackupDir (path: string): string {
+  return `${path}.v2.bak`
+}
+
+/**
+ * Migrates the v2 store at `path` to v3 on disk (the caller holds the lock): keeps the v2 store
+ * in <db>.v2.bak/ (state hard-linked: compactions replace it by rename, never in place;
+ * manifest and journals copied), then rewrites the manifest. A crash before the manifest is
+ * rewritten leaves a v2 store, migrated again next time; the backup is made in a temp directory
+ * and renamed, so a backup that exists is whole and is never overwritten.
+ */
+export async function migrateV2File (path: string, manifest: Manifest, log: Logger): Promise<void> {
+  const backup = v2BackupDir(path)
+  const exists = await stat(backup).then(() => true, () => false)
+  if (!exists) {
+    const temp = `${backup}.${process.pid}.tmp`
+    try {
+      await rm(temp, { recursive: true, force: true })
+      await mkdir(temp, { recursive: true })
+      await copyFile(path, join(temp, basename(path)))
+      for (const dir of await readdir(dataDir(path)).catch(() => [] as string[])) {
+        const from = join(dataDir(path), dir)
+        const to = join(temp, `${basename(path)}.d`, dir)
+        await mkdir(to, { recursive: true })
+        await link(join(from, 'state.jsonl'), join(to, 'state.jsonl')).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return
+          await copyFile(join(from, 'state.jsonl'), join(to, 'state.jsonl'))
+        })
+        await copyFile(join(from, 'journal.jsonl'), join(to, 'journal.jsonl')).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err
+        })
+      }
+      await rename(temp, backup)
+    } catch (err) {
+      await rm(temp, { recursive: true, force: true }).catch(() => {})
+      throw new StoreError('PEERS_STORE_IO', `cannot back up store ${path} to ${backup}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  await writeManifest(path, { ...manifest, schema: STORE_SCHEMA_VERSION })
+  log.warn(`store ${path}: migrated from schema 2 to ${STORE_SCHEMA_VERSION} (uptime kept as text); the schema 2 store is kept in ${backup}`)
 }

@@ -13,16 +13,17 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Adapter } from 'lowdb'
 import { StoreError } from '../errors.js'
-import { formatEndpoint } from '../net/endpoint.js'
 import { replaceFile } from './files.js'
 import { forEachLine } from './jsonl.js'
+import { RecordIndex } from './record-index.js'
 import type { PeerRecord } from './types.js'
+import { uptimeFromStored } from './uptime.js'
 import type { StoreWriteTrace } from './write-hook.js'
 
 export interface NetworkState {
-  records: Map<string, PeerRecord>
-  /** Keys whose records changed since the last write: written whole at the next one. */
-  dirty: Set<string>
+  records: RecordIndex
+  /** Records changed since the last write: written whole at the next one. */
+  dirty: Set<PeerRecord>
   /** Changes left for the next compaction (advertisement bookkeeping of known records), counted. */
   lazyChanges: number
 }
@@ -39,13 +40,44 @@ const COMMIT_PREFIX = '{"checkpoint":'
 const RECORDS_PER_STEP = 1000
 /** Serialised text gathered before one file write. */
 const BYTES_PER_WRITE = 1 << 20
+/** Room past BYTES_PER_WRITE, so that a step's last line nearly always fits. */
+const LINE_SLACK = 256 << 10
 
-export function recordKey (endpoint: { host: string, port: number }): string {
-  return formatEndpoint(endpoint)
+/**
+ * JSON lines gathered in one buffer, reused from write to write. Joining a batch of lines into
+ * one string made a large-object allocation per MiB: a compaction of a million records left
+ * 470 MB of them for the garbage collector, and the process's peak memory with them.
+ */
+class LineBuffer {
+  private readonly buffer = Buffer.allocUnsafe(BYTES_PER_WRITE + LINE_SLACK)
+  length = 0
+
+  get full (): boolean {
+    return this.length >= BYTES_PER_WRITE
+  }
+
+  /** Appends the line and '\n'; false when it does not fit (write the buffer out, then try again). */
+  add (line: string): boolean {
+    const room = this.buffer.length - this.length
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact length only when it matters.
+    if (3 * line.length + 1 > room && Buffer.byteLength(line) + 1 > room) return false
+    this.length += this.buffer.write(line, this.length, 'utf8')
+    this.buffer[this.length++] = 10
+    return true
+  }
+
+  /** The bytes gathered; valid until the next add() or clear(). */
+  bytes (): Buffer {
+    return this.buffer.subarray(0, this.length)
+  }
+
+  clear (): void {
+    this.length = 0
+  }
 }
 
 export function emptyNetworkState (): NetworkState {
-  return { records: new Map(), dirty: new Set(), lazyChanges: 0 }
+  return { records: new RecordIndex(), dirty: new Set(), lazyChanges: 0 }
 }
 
 export class ShardAdapter implements Adapter<NetworkState> {
@@ -62,10 +94,21 @@ export class ShardAdapter implements Adapter<NetworkState> {
   trace: StoreWriteTrace | undefined
   /** Byte length of the journal's complete lines when read; a torn tail beyond it is cut before appending. */
   private journalValidBytes: number | undefined
+  /** Lines on their way to a file (writes and compactions are serialised by the store). */
+  private lines: LineBuffer | undefined
 
-  constructor (dir: string, network: string) {
+  /**
+   * Whether read() indexes the state's records as it streams them (a writer: its first lookup
+   * comes with the crawl's first answer, and building a million-record index then would block
+   * the event loop for a second), or leaves the index to the first lookup (a reader: most only
+   * walk the records).
+   */
+  readonly indexOnRead: boolean
+
+  constructor (dir: string, network: string, options: { indexOnRead?: boolean } = {}) {
     this.dir = dir
     this.network = network
+    this.indexOnRead = options.indexOnRead ?? true
     this.statePath = join(dir, 'state.jsonl')
     this.journalPath = join(dir, 'journal.jsonl')
   }
@@ -77,7 +120,9 @@ export class ShardAdapter implements Adapter<NetworkState> {
     for (let attempt = 0; ; attempt++) {
       const before = await stat(this.statePath).catch(() => undefined)
       const state = emptyNetworkState()
-      const put = (line: string, file: string, n: number): void => {
+      const strings = new SharedStrings()
+      let previous: PeerRecord | undefined
+      const put = (line: string, file: string, n: number, base: boolean): void => {
         let r: PeerRecord
         try {
           r = JSON.parse(line) as PeerRecord
@@ -87,10 +132,17 @@ export class ShardAdapter implements Adapter<NetworkState> {
         if (typeof r !== 'object' || r === null || typeof r.host !== 'string' || typeof r.port !== 'number' || r.network !== this.network) {
           throw this.corrupt(`${file} line ${n} is not a record of ${this.network}: ${line.slice(0, 120)}`)
         }
-        state.records.set(recordKey(r), r)
+        // One network string for a million records (JSON.parse gives each its own).
+        r.network = this.network
+        // Schema 2 kept uptime as an object (read by a reader of a v2 store, or an unmigrated line).
+        if (r.uptime !== undefined && typeof r.uptime !== 'string') r.uptime = uptimeFromStored(r.uptime)
+        strings.share(r, previous)
+        previous = r
+        if (base && !this.indexOnRead) state.records.load(r)
+        else state.records.set(r)
       }
       let n = 0
-      const base = await forEachLine(this.statePath, (line) => put(line, 'state.jsonl', ++n))
+      const base = await forEachLine(this.statePath, (line) => put(line, 'state.jsonl', ++n, true))
       if (base.tornBytes > 0) throw this.corrupt('state.jsonl ends in a partial line (it is only ever replaced whole)')
       n = 0
       // Records of a checkpoint wait for its commit line; bytes count to the last commit.
@@ -101,7 +153,7 @@ export class ShardAdapter implements Adapter<NetworkState> {
         n++
         batchBytes += Buffer.byteLength(line) + 1
         if (line.startsWith(COMMIT_PREFIX)) {
-          for (const [i, l] of batch.entries()) put(l, 'journal.jsonl', n - batch.length + i)
+          for (const [i, l] of batch.entries()) put(l, 'journal.jsonl', n - batch.length + i, false)
           batch = []
           committedBytes += batchBytes
           batchBytes = 0
@@ -129,13 +181,13 @@ export class ShardAdapter implements Adapter<NetworkState> {
       await truncate(this.journalPath, this.journalValidBytes)
       this.journalValidBytes = undefined
     }
-    const keys = [...data.dirty]
+    const changed = [...data.dirty]
     data.dirty.clear()
     let figures: WriteFigures
     const handle = await open(this.journalPath, 'a')
     try {
-      figures = await this.serialise(keys.length, (i) => data.records.get(keys[i]), async (buffers) => {
-        for (const b of buffers) await handle.write(b)
+      figures = await this.serialise(changed, async (bytes) => {
+        await handle.write(bytes)
         await this.midway()
       })
       const commit = Buffer.from(`${COMMIT_PREFIX}${Date.now()}}\n`)
@@ -144,7 +196,7 @@ export class ShardAdapter implements Adapter<NetworkState> {
       await handle.sync()
     } catch (err) {
       // Not written: written again next time (a partial line is cut off then, as after a crash).
-      for (const k of keys) data.dirty.add(k)
+      for (const r of changed) data.dirty.add(r)
       this.journalValidBytes = this.journalBytes
       throw new StoreError('PEERS_STORE_IO', `cannot append to ${this.journalPath}: ${(err as Error).message}`, { cause: err })
     } finally {
@@ -169,10 +221,19 @@ export class ShardAdapter implements Adapter<NetworkState> {
     await replaceFile(this.statePath, temp, this.dir, async (write) => {
       // Walked in steps, the event loop turning between them; a Map iterator sees records
       // added meanwhile (they are journaled too) and tolerates the deletions of retention.
-      const entries = data.records.entries()
-      let pending: string[] = []
-      let pendingBytes = 0
+      const entries = data.records.values()
+      const out = this.lineBuffer()
       let stepStart = performance.now()
+      const flush = async (): Promise<void> => {
+        blockedMs = Math.max(blockedMs, performance.now() - stepStart)
+        if (out.length > 0) {
+          bytes += out.length
+          await write(out.bytes())
+          out.clear()
+          await this.midway()
+        }
+        stepStart = performance.now()
+      }
       for (let done = false; !done;) {
         for (let i = 0; i < RECORDS_PER_STEP; i++) {
           const next = entries.next()
@@ -180,26 +241,25 @@ export class ShardAdapter implements Adapter<NetworkState> {
             done = true
             break
           }
-          const [key, r] = next.value
+          const r = next.value
           if (!keep(r)) {
-            data.records.delete(key)
+            data.records.delete(r)
             forgotten++
             continue
           }
           const line = JSON.stringify(r)
-          pending.push(line)
-          pendingBytes += line.length + 1
+          if (!out.add(line)) {
+            await flush()
+            if (!out.add(line)) {
+              const alone = Buffer.from(`${line}\n`, 'utf8')
+              bytes += alone.length
+              await write(alone)
+            }
+          }
         }
-        if (pendingBytes >= BYTES_PER_WRITE || (done && pending.length > 0)) {
-          const buffer = Buffer.from(pending.join('\n') + '\n', 'utf8')
-          pending = []
-          pendingBytes = 0
-          bytes += buffer.length
-          blockedMs = Math.max(blockedMs, performance.now() - stepStart)
-          await write(buffer)
-          await this.midway()
-          stepStart = performance.now()
-        } else if (!done) {
+        if (out.full || done) {
+          await flush()
+        } else {
           blockedMs = Math.max(blockedMs, performance.now() - stepStart)
           await new Promise<void>((resolve) => setImmediate(resolve))
           stepStart = performance.now()
@@ -228,42 +288,84 @@ export class ShardAdapter implements Adapter<NetworkState> {
     await trace.midway()
   }
 
-  /** JSON lines in steps of RECORDS_PER_STEP, handed to `sink` about a MiB at a time; each await lets the event loop turn. */
-  private async serialise (count: number, at: (i: number) => PeerRecord | undefined, sink: (buffers: Buffer[]) => Promise<void>): Promise<WriteFigures> {
+  private lineBuffer (): LineBuffer {
+    this.lines ??= new LineBuffer()
+    this.lines.clear()
+    return this.lines
+  }
+
+  /** JSON lines handed to `sink` about a MiB at a time; each await lets the event loop turn. */
+  private async serialise (records: PeerRecord[], sink: (bytes: Buffer) => Promise<void>): Promise<WriteFigures> {
     let blockedMs = 0
     let bytes = 0
-    let pending: Buffer[] = []
-    let pendingBytes = 0
+    const out = this.lineBuffer()
     let stepStart = performance.now()
-    for (let i = 0; i < count; i += RECORDS_PER_STEP) {
-      const lines: string[] = []
-      const end = Math.min(count, i + RECORDS_PER_STEP)
-      for (let j = i; j < end; j++) {
-        const r = at(j)
-        if (r !== undefined) lines.push(JSON.stringify(r))
-      }
-      if (lines.length === 0) continue
-      const buffer = Buffer.from(lines.join('\n') + '\n', 'utf8')
-      pending.push(buffer)
-      pendingBytes += buffer.length
-      bytes += buffer.length
-      if (pendingBytes >= BYTES_PER_WRITE || end === count) {
-        blockedMs = Math.max(blockedMs, performance.now() - stepStart)
-        const out = pending
-        pending = []
-        pendingBytes = 0
-        await sink(out)
-        stepStart = performance.now()
-      }
-    }
-    if (pending.length > 0) {
+    const flush = async (): Promise<void> => {
       blockedMs = Math.max(blockedMs, performance.now() - stepStart)
-      await sink(pending)
+      if (out.length > 0) {
+        bytes += out.length
+        await sink(out.bytes())
+        out.clear()
+      }
+      stepStart = performance.now()
     }
+    for (const r of records) {
+      const line = JSON.stringify(r)
+      if (!out.add(line)) {
+        await flush()
+        if (!out.add(line)) {
+          const alone = Buffer.from(`${line}\n`, 'utf8')
+          bytes += alone.length
+          await sink(alone)
+        }
+      }
+      if (out.full) await flush()
+    }
+    await flush()
     return { blockedMs, bytes }
   }
 
   private corrupt (why: string): StoreError {
     return new StoreError('PEERS_STORE_CORRUPT', `store network ${this.network} in ${this.dir} is unreadable: ${why}; left untouched`)
+  }
+}
+
+/**
+ * One copy of the strings a million loaded records repeat, as the crawl's own records share
+ * them: enumerations and labels (address type, failure reason, services, user agent, AS name),
+ * and times that the record before it or the record itself holds already (addresses learned
+ * from one answer are stored side by side with one first-seen time; a reachable peer's last
+ * success is its last try). JSON.parse gives every value its own string: 30 to 40 bytes each.
+ */
+class SharedStrings {
+  /** Bounded: a store whose peers all send different user agents stops sharing, not growing. */
+  private static readonly MAX = 100_000
+  private readonly pool = new Map<string, string>()
+
+  share (r: PeerRecord, previous: PeerRecord | undefined): void {
+    r.type = this.label(r.type, previous?.type) as PeerRecord['type']
+    if (r.lastFailure !== undefined) r.lastFailure = this.label(r.lastFailure, previous?.lastFailure) as PeerRecord['lastFailure']
+    if (r.advertisedServices !== undefined) r.advertisedServices = this.label(r.advertisedServices, previous?.advertisedServices)
+    if (r.services !== undefined) r.services = this.label(r.services, previous?.services)
+    if (r.userAgent !== undefined) r.userAgent = this.label(r.userAgent, previous?.userAgent)
+    if (r.asOrg !== undefined) r.asOrg = this.label(r.asOrg, previous?.asOrg)
+    if (r.country !== undefined) r.country = this.label(r.country, previous?.country)
+    if (r.skipped !== undefined) r.skipped = this.label(r.skipped, previous?.skipped)
+    if (previous !== undefined) {
+      if (r.firstSeen === previous.firstSeen) r.firstSeen = previous.firstSeen
+      if (r.lastAdvertised !== undefined && r.lastAdvertised === previous.lastAdvertised) r.lastAdvertised = previous.lastAdvertised
+      if (r.lastTried !== undefined && r.lastTried === previous.lastTried) r.lastTried = previous.lastTried
+    }
+    if (r.lastAdvertised !== undefined && r.lastAdvertised === r.firstSeen) r.lastAdvertised = r.firstSeen
+    if (r.lastSuccess !== undefined && r.lastSuccess === r.lastTried) r.lastSuccess = r.lastTried
+    if (r.answer !== undefined && r.answer.at === r.lastSuccess) r.answer.at = r.lastSuccess
+  }
+
+  private label (value: string, previous: string | undefined): string {
+    if (value === previous) return previous
+    const known = this.pool.get(value)
+    if (known !== undefined) return known
+    if (this.pool.size < SharedStrings.MAX) this.pool.set(value, value)
+    return value
   }
 }

@@ -7,7 +7,7 @@
 // A checkpoint appends the records changed since the last one; advertisement bookkeeping of
 // records already on disk (counts, last advertised, claimed time) waits for the next compaction,
 // which runs when a journal outgrows its state (COMPACT_RATIO times its size), every `lazyFlushMs` while such changes wait, and at close.
-import { mkdir, readdir, unlink } from 'node:fs/promises'
+import { mkdir, readdir, rm, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
@@ -19,9 +19,10 @@ import { HistoryWriter, historyDir } from './history.js'
 import { storeWriteHook, type StoreWriteTrace } from './write-hook.js'
 import { acquireLock, isLockHeld, type HeldLock } from './lock.js'
 import { dataDir, ManifestFile, networkDir, type Manifest } from './manifest.js'
-import { migrateV1File, peekSchema, readV1 } from './migrate.js'
+import { migrateV1File, migrateV2File, peekSchema, readV1 } from './migrate.js'
 import { DEFAULT_RETENTION, retentionFilter, type RetentionPolicy } from './retention.js'
-import { emptyNetworkState, recordKey, ShardAdapter, type NetworkState } from './shard-adapter.js'
+import { emptyNetworkState, ShardAdapter, type NetworkState } from './shard-adapter.js'
+import { formatEndpoint } from '../net/endpoint.js'
 import { recordTry } from './uptime.js'
 import { sanitiseAdvertisedTime, type AdvertisementSum } from '../engine/advertisements.js'
 import { STORE_SCHEMA_VERSION, type Advertisement, type CheckpointFigures, type PeerRecord, type PeerStore, type RunRecord } from './types.js'
@@ -97,13 +98,18 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
     }
     const manifestFile = new ManifestFile(path)
     const manifest = new Low<Manifest>(manifestFile, { schema: STORE_SCHEMA_VERSION, runs: [], networks: [] })
+    if (schema === 2 && options.mode === 'write') {
+      await manifest.read()
+      await migrateV2File(path, manifest.data, log)
+      schema = STORE_SCHEMA_VERSION
+    }
     const shards = new Map<string, Shard>()
     if (schema === 1) {
       const v1 = await readV1(path)
       manifest.data = { schema: STORE_SCHEMA_VERSION, runs: v1.runs, networks: Object.keys(v1.peers) }
       for (const [network, records] of Object.entries(v1.peers)) {
         const state = emptyNetworkState()
-        for (const r of records) state.records.set(recordKey(r), r)
+        for (const r of records) state.records.set(r)
         const db = new Low<NetworkState>({ read: async () => state, write: async () => {} }, state)
         shards.set(network, { db })
       }
@@ -112,7 +118,7 @@ export async function openStore (path: string, options: OpenStoreOptions): Promi
       const onDisk = await readdir(dataDir(path)).catch(() => [] as string[])
       const networks = [...new Set([...manifest.data.networks, ...onDisk.map((d) => decodeURIComponent(d))])]
       for (const network of networks) {
-        const adapter = new ShardAdapter(networkDir(path, network), network)
+        const adapter = new ShardAdapter(networkDir(path, network), network, { indexOnRead: options.mode === 'write' })
         const db = new Low<NetworkState>(adapter, emptyNetworkState())
         if (options.loadState !== false || options.mode === 'write') await db.read()
         shards.set(network, { db, adapter })
@@ -149,6 +155,8 @@ async function removeAbandonedTemps (path: string): Promise<void> {
   const names = await readdir(dirname(path)).catch(() => [] as string[])
   for (const name of names) {
     if (name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length))) await unlink(join(dirname(path), name)).catch(() => {})
+    // A v2 → v3 backup cut short (src/store/migrate.ts makes it whole, then renames it).
+    if (name.startsWith(`${basename(path)}.v2.bak.`) && /^\d+\.tmp$/.test(name.slice(basename(path).length + 8))) await rm(join(dirname(path), name), { recursive: true, force: true }).catch(() => {})
   }
   for (const network of await readdir(dataDir(path)).catch(() => [] as string[])) {
     const dir = join(dataDir(path), network)
@@ -216,11 +224,10 @@ class LayeredPeerStore implements PeerStore {
     const at = this.isoNow()
     const shard = this.shardOf(network)
     const state = shard.db.data
-    const key = recordKey(endpoint)
-    let record = state.records.get(key)
+    let record = state.records.get(endpoint.host, endpoint.port)
     let whole = false
     if (record === undefined) {
-      record = this.create(shard, key, network, endpoint, at)
+      record = this.create(shard, network, endpoint, at)
       whole = true
     }
     // The crawl calls this for the first advertisement of an address in a run (sessions
@@ -232,11 +239,12 @@ class LayeredPeerStore implements PeerStore {
     }
     // Called once per advertised address: touch `skipped` only when it changes.
     if (skipped !== record.skipped) {
-      setOrDelete(record, 'skipped', skipped)
+      if (skipped !== undefined) record.skipped = skipped
+      else delete record.skipped
       whole = true
     }
-    if (whole || state.dirty.has(key)) state.dirty.add(key)
-    else if (advertisedBy !== null) {
+    if (whole) state.dirty.add(record)
+    else if (advertisedBy !== null && !state.dirty.has(record)) {
       state.lazyChanges++
       shard.lazySince ??= this.now()
     }
@@ -245,12 +253,11 @@ class LayeredPeerStore implements PeerStore {
   recordAdvertised (network: string, endpoint: Endpoint, sum: AdvertisementSum): void {
     const shard = this.shardOf(network)
     const state = shard.db.data
-    const key = recordKey(endpoint)
-    const record = state.records.get(key)
+    const record = state.records.get(endpoint.host, endpoint.port)
     // Unknown only if forgotten meanwhile: the first advertisement created it.
     if (record === undefined) return
     applyAdvertisements(record, sum.count, this.isoAt(sum.lastMs), sum.time, sum.services)
-    if (state.dirty.has(key)) return
+    if (state.dirty.has(record)) return
     state.lazyChanges++
     shard.lazySince ??= this.now()
   }
@@ -259,8 +266,8 @@ class LayeredPeerStore implements PeerStore {
     const nowMs = this.now()
     const at = this.isoNow()
     const shard = this.shardOf(network)
-    const key = recordKey(result.endpoint)
-    const record = shard.db.data.records.get(key) ?? this.create(shard, key, network, result.endpoint, at)
+    const record = shard.db.data.records.get(result.endpoint.host, result.endpoint.port) ?? this.create(shard, network, result.endpoint, at)
+    const key = formatEndpoint(result.endpoint)
     record.lastTried = at
     record.uptime = recordTry(record.uptime, result.ok, nowMs)
     if (result.ok) {
@@ -277,14 +284,24 @@ class LayeredPeerStore implements PeerStore {
       record.successes++
       record.lastSuccess = at
       record.consecutiveFailures = 0
-      setOrDelete(record, 'services', peer.services)
-      setOrDelete(record, 'protocolVersion', peer.protocolVersion)
-      setOrDelete(record, 'userAgent', peer.userAgent)
-      setOrDelete(record, 'startHeight', peer.startHeight)
-      setOrDelete(record, 'relay', peer.relay)
-      setOrDelete(record, 'extra', peer.extra)
-      setOrDelete(record, 'connectMs', result.connectMs)
-      setOrDelete(record, 'handshakeMs', result.handshakeMs)
+      // Named stores: a keyed store (record[key] = …) past 12 added fields turns a record
+      // into a dictionary-mode object, several times its size.
+      if (peer.services !== undefined) record.services = peer.services
+      else delete record.services
+      if (peer.protocolVersion !== undefined) record.protocolVersion = peer.protocolVersion
+      else delete record.protocolVersion
+      if (peer.userAgent !== undefined) record.userAgent = peer.userAgent
+      else delete record.userAgent
+      if (peer.startHeight !== undefined) record.startHeight = peer.startHeight
+      else delete record.startHeight
+      if (peer.relay !== undefined) record.relay = peer.relay
+      else delete record.relay
+      if (peer.extra !== undefined) record.extra = peer.extra
+      else delete record.extra
+      if (result.connectMs !== undefined) record.connectMs = result.connectMs
+      else delete record.connectMs
+      if (result.handshakeMs !== undefined) record.handshakeMs = result.handshakeMs
+      else delete record.handshakeMs
       // As the peer sent them, before deduplication and caps: its behaviour, flood included.
       record.addressesGiven = result.addressesReceived
       record.lastAnswered = result.answer !== undefined || result.gotAddressAnswer === true
@@ -295,24 +312,25 @@ class LayeredPeerStore implements PeerStore {
       record.failures++
       record.consecutiveFailures = (record.consecutiveFailures ?? 0) + 1
       record.lastFailure = reason
-      setOrDelete(record, 'lastFailureDetail', result.detail)
+      if (result.detail !== undefined) record.lastFailureDetail = result.detail
+      else delete record.lastFailureDetail
     }
     if (result.oversizedAddr !== undefined && result.oversizedAddr.messages > 0) {
       record.oversizedAddrMessages = (record.oversizedAddrMessages ?? 0) + result.oversizedAddr.messages
       record.lastOversizedCount = result.oversizedAddr.largestDeclared
     }
-    shard.db.data.dirty.add(key)
+    shard.db.data.dirty.add(record)
   }
 
   get (network: string, endpoint: Endpoint): PeerRecord | undefined {
-    return this.shards.get(network)?.db.data.records.get(recordKey(endpoint))
+    return this.shards.get(network)?.db.data.records.get(endpoint.host, endpoint.port)
   }
 
   peers (network?: string): PeerRecord[] {
     if (network === undefined) return [...this.shards.keys()].flatMap((n) => this.peers(n))
     const shard = this.shards.get(network)
     if (shard === undefined) return []
-    shard.list ??= [...shard.db.data.records.values()]
+    shard.list ??= shard.db.data.records.toArray()
     return shard.list
   }
 
@@ -335,16 +353,19 @@ class LayeredPeerStore implements PeerStore {
     const record = this.get(network, endpoint)
     if (record === undefined) return
     if (record.asn === asn && record.asOrg === org) return
-    setOrDelete(record, 'asn', asn)
-    setOrDelete(record, 'asOrg', org)
-    this.shards.get(network)?.db.data.dirty.add(recordKey(endpoint))
+    if (asn !== undefined) record.asn = asn
+    else delete record.asn
+    if (org !== undefined) record.asOrg = org
+    else delete record.asOrg
+    this.shards.get(network)?.db.data.dirty.add(record)
   }
 
   setCountry (network: string, endpoint: Endpoint, country: string | undefined): void {
     const record = this.get(network, endpoint)
     if (record === undefined || record.country === country) return
-    setOrDelete(record, 'country', country)
-    this.shards.get(network)?.db.data.dirty.add(recordKey(endpoint))
+    if (country !== undefined) record.country = country
+    else delete record.country
+    this.shards.get(network)?.db.data.dirty.add(record)
   }
 
   async checkpoint (): Promise<CheckpointFigures> {
@@ -490,9 +511,28 @@ class LayeredPeerStore implements PeerStore {
     return shard
   }
 
-  private create (shard: Shard, key: string, network: string, endpoint: Endpoint, at: string): PeerRecord {
-    const record: PeerRecord = { network, host: endpoint.host, port: endpoint.port, type: endpoint.type, firstSeen: at, successes: 0, failures: 0, advertisements: 0 }
-    shard.db.data.records.set(key, record)
+  private create (shard: Shard, network: string, endpoint: Endpoint, at: string): PeerRecord {
+    // The fields a discovered and tried endpoint gets soon are declared (undefined: JSON leaves
+    // them out) so that the object holds them itself: added later, they take a second
+    // allocation per record (about 100 bytes at a million records).
+    const record: PeerRecord = {
+      network,
+      host: endpoint.host,
+      port: endpoint.port,
+      type: endpoint.type,
+      firstSeen: at,
+      successes: 0,
+      failures: 0,
+      advertisements: 0,
+      lastAdvertised: undefined,
+      advertisedTime: undefined,
+      advertisedServices: undefined,
+      lastTried: undefined,
+      uptime: undefined,
+      consecutiveFailures: undefined,
+      lastFailure: undefined
+    }
+    shard.db.data.records.set(record)
     shard.list?.push(record)
     return record
   }
@@ -518,14 +558,10 @@ function applyAdvertisements (record: PeerRecord, count: number, at: string, tim
   if (time !== undefined) {
     if (record.advertisedTime === undefined || time >= record.advertisedTime) {
       record.advertisedTime = time
-      setOrDelete(record, 'advertisedServices', services)
+      if (services !== undefined) record.advertisedServices = services
+      else delete record.advertisedServices
     }
   } else if (services !== undefined && record.advertisedTime === undefined) {
     record.advertisedServices = services
   }
-}
-
-function setOrDelete<K extends keyof PeerRecord> (record: PeerRecord, key: K, value: PeerRecord[K] | undefined): void {
-  if (value === undefined) delete record[key]
-  else record[key] = value
 }

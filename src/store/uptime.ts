@@ -5,6 +5,8 @@
 // Start rule: sipa's. Unobserved time counts as down, so `reliability` (what the seeds dump
 // prints) never overstates a node we have watched only briefly; `reliability / weight` is the
 // share of the watched time the node was up, which `peers list`/`stats` show beside it.
+// Stored form (schema 3): the 16 numbers as one text, `lastTry,w,c,r,w,c,r,…` (types.ts says why);
+// everything else reads and updates it through this module.
 import type { UptimeState } from './types.js'
 
 /** The five windows: name and τ in seconds (db.h: stat2H, stat8H, stat1D, stat1W, stat1M). */
@@ -27,9 +29,44 @@ const WEIGHT = 0
 const COUNT = 1
 const RELIABILITY = 2
 
+/** Numbers in a state: the last try, then weight, count, reliability per window. */
+const FIGURES = 1 + 3 * UPTIME_WINDOWS.length
+
+/** A state's numbers: the time of the last try (unix ms) and sipa's 15 figures, `[weight, count, reliability]` per window. */
+export interface UptimeValues { lastTry: number, stats: number[] }
+
+export function encodeUptime (values: UptimeValues): UptimeState {
+  // One join: a template literal would make a cons string of three (twice the memory per record).
+  return [values.lastTry, ...values.stats].join(',')
+}
+
+/** The numbers of a state (the form `peers list --json` and the json/csv exports show). */
+export function uptimeValues (state: UptimeState): UptimeValues {
+  const parts = state.split(',')
+  const stats = new Array<number>(FIGURES - 1)
+  for (let i = 1; i < FIGURES; i++) stats[i - 1] = Number(parts[i] ?? 0)
+  return { lastTry: Number(parts[0]), stats }
+}
+
+/**
+ * A stored `uptime` as this version keeps it: the text as is; schema 2's object
+ * `{ lastTry, stats }` encoded; anything else (a hand-edited file) is no uptime.
+ */
+export function uptimeFromStored (value: unknown): UptimeState | undefined {
+  if (typeof value === 'string') return value
+  if (typeof value !== 'object' || value === null) return undefined
+  const { lastTry, stats } = value as Partial<UptimeValues>
+  if (typeof lastTry !== 'number' || !Array.isArray(stats) || stats.length !== FIGURES - 1 || !stats.every((x) => typeof x === 'number')) return undefined
+  return encodeUptime({ lastTry, stats })
+}
+
 /** One window of a state: sipa's CAddrStat fields. */
 export function uptimeWindow (state: UptimeState, index: number): { weight: number, count: number, reliability: number } {
-  return { weight: state.stats[3 * index + WEIGHT], count: state.stats[3 * index + COUNT], reliability: state.stats[3 * index + RELIABILITY] }
+  return windowOf(uptimeValues(state).stats, index)
+}
+
+function windowOf (stats: readonly number[], index: number): { weight: number, count: number, reliability: number } {
+  return { weight: stats[3 * index + WEIGHT], count: stats[3 * index + COUNT], reliability: stats[3 * index + RELIABILITY] }
 }
 
 /**
@@ -40,9 +77,9 @@ function round9 (x: number): number {
   return Math.round(x * 1e9) / 1e9
 }
 
-/** Updates `state` in place (or starts one) with a try at `nowMs` that succeeded when `good`. */
+/** The state after a try at `nowMs` that succeeded when `good` (the first try when `state` is undefined). */
 export function recordTry (state: UptimeState | undefined, good: boolean, nowMs: number): UptimeState {
-  const s = state ?? { lastTry: nowMs - FIRST_TRY_AGE_S * 1000, stats: new Array<number>(3 * UPTIME_WINDOWS.length).fill(0) }
+  const s = state === undefined ? { lastTry: nowMs - FIRST_TRY_AGE_S * 1000, stats: new Array<number>(FIGURES - 1).fill(0) } : uptimeValues(state)
   // A clock stepped back gives no negative age (sipa's time(NULL) can step back too; it would raise the figures).
   const ageS = Math.max(0, (nowMs - s.lastTry) / 1000)
   const stats = s.stats
@@ -54,12 +91,12 @@ export function recordTry (state: UptimeState | undefined, good: boolean, nowMs:
     stats[at + WEIGHT] = round9(stats[at + WEIGHT] * f + (1 - f))
   }
   s.lastTry = Math.max(s.lastTry, nowMs)
-  return s
+  return encodeUptime(s)
 }
 
 /** sipa's reliability of one window (0..1), 0 when never tried. */
 export function reliabilityOf (state: UptimeState | undefined, window: UptimeWindowName): number {
-  return state === undefined ? 0 : state.stats[3 * UPTIME_WINDOW_NAMES.indexOf(window) + RELIABILITY]
+  return state === undefined ? 0 : uptimeWindow(state, UPTIME_WINDOW_NAMES.indexOf(window)).reliability
 }
 
 export interface UptimeFigures {
@@ -76,8 +113,9 @@ export function uptimeFigures (state: UptimeState | undefined): UptimeFigures {
   const percent = {} as Record<UptimeWindowName, number>
   const normalised = {} as Record<UptimeWindowName, number>
   const count = {} as Record<UptimeWindowName, number>
+  const stats = state === undefined ? undefined : uptimeValues(state).stats
   UPTIME_WINDOWS.forEach((w, i) => {
-    const s = state === undefined ? undefined : uptimeWindow(state, i)
+    const s = stats === undefined ? undefined : windowOf(stats, i)
     percent[w.name] = s === undefined ? 0 : 100 * s.reliability
     normalised[w.name] = s === undefined || s.weight <= 0 ? 0 : 100 * s.reliability / s.weight
     count[w.name] = s?.count ?? 0
