@@ -239,8 +239,7 @@ class LayeredPeerStore implements PeerStore {
     }
     // Called once per advertised address: touch `skipped` only when it changes.
     if (skipped !== record.skipped) {
-      if (skipped !== undefined) record.skipped = skipped
-      else delete record.skipped
+      record.skipped = skipped
       whole = true
     }
     if (whole) state.dirty.add(record)
@@ -284,24 +283,17 @@ class LayeredPeerStore implements PeerStore {
       record.successes++
       record.lastSuccess = at
       record.consecutiveFailures = 0
-      // Named stores: a keyed store (record[key] = …) past 12 added fields turns a record
-      // into a dictionary-mode object, several times its size.
-      if (peer.services !== undefined) record.services = peer.services
-      else delete record.services
-      if (peer.protocolVersion !== undefined) record.protocolVersion = peer.protocolVersion
-      else delete record.protocolVersion
-      if (peer.userAgent !== undefined) record.userAgent = peer.userAgent
-      else delete record.userAgent
-      if (peer.startHeight !== undefined) record.startHeight = peer.startHeight
-      else delete record.startHeight
-      if (peer.relay !== undefined) record.relay = peer.relay
-      else delete record.relay
-      if (peer.extra !== undefined) record.extra = peer.extra
-      else delete record.extra
-      if (result.connectMs !== undefined) record.connectMs = result.connectMs
-      else delete record.connectMs
-      if (result.handshakeMs !== undefined) record.handshakeMs = result.handshakeMs
-      else delete record.handshakeMs
+      // Named stores, never `delete`: a keyed store (record[key] = …) past 12 added fields, or
+      // deleting a field, turns a record into a dictionary-mode object several times its size.
+      // An undefined field is left out of the JSON line like an absent one.
+      record.services = peer.services
+      record.protocolVersion = peer.protocolVersion
+      record.userAgent = peer.userAgent
+      record.startHeight = peer.startHeight
+      record.relay = peer.relay
+      record.extra = peer.extra
+      record.connectMs = result.connectMs
+      record.handshakeMs = result.handshakeMs
       // As the peer sent them, before deduplication and caps: its behaviour, flood included.
       record.addressesGiven = result.addressesReceived
       record.lastAnswered = result.answer !== undefined || result.gotAddressAnswer === true
@@ -312,8 +304,7 @@ class LayeredPeerStore implements PeerStore {
       record.failures++
       record.consecutiveFailures = (record.consecutiveFailures ?? 0) + 1
       record.lastFailure = reason
-      if (result.detail !== undefined) record.lastFailureDetail = result.detail
-      else delete record.lastFailureDetail
+      record.lastFailureDetail = result.detail
     }
     if (result.oversizedAddr !== undefined && result.oversizedAddr.messages > 0) {
       record.oversizedAddrMessages = (record.oversizedAddrMessages ?? 0) + result.oversizedAddr.messages
@@ -353,6 +344,7 @@ class LayeredPeerStore implements PeerStore {
     const record = this.get(network, endpoint)
     if (record === undefined) return
     if (record.asn === asn && record.asOrg === org) return
+    // Enrichment, once per record and export: a cleared field goes, as readers expect.
     if (asn !== undefined) record.asn = asn
     else delete record.asn
     if (org !== undefined) record.asOrg = org
@@ -530,7 +522,8 @@ class LayeredPeerStore implements PeerStore {
       lastTried: undefined,
       uptime: undefined,
       consecutiveFailures: undefined,
-      lastFailure: undefined
+      lastFailure: undefined,
+      lastFailureDetail: undefined
     }
     shard.db.data.records.set(record)
     shard.list?.push(record)
@@ -558,8 +551,7 @@ function applyAdvertisements (record: PeerRecord, count: number, at: string, tim
   if (time !== undefined) {
     if (record.advertisedTime === undefined || time >= record.advertisedTime) {
       record.advertisedTime = time
-      if (services !== undefined) record.advertisedServices = services
-      else delete record.advertisedServices
+      record.advertisedServices = services
     }
   } else if (services !== undefined && record.advertisedTime === undefined) {
     record.advertisedServices = services
