@@ -215,56 +215,20 @@ export class ShardAdapter implements Adapter<NetworkState> {
     data.dirty = new Set()
     data.lazyChanges = 0
     let forgotten = 0
-    let blockedMs = 0
-    let bytes = 0
     const temp = join(this.dir, `.state.jsonl.${process.pid}.tmp`)
+    let figures: WriteFigures = { blockedMs: 0, bytes: 0 }
     await replaceFile(this.statePath, temp, this.dir, async (write) => {
-      // Walked in steps, the event loop turning between them; a Map iterator sees records
-      // added meanwhile (they are journaled too) and tolerates the deletions of retention.
-      const entries = data.records.values()
-      const out = this.lineBuffer()
-      let stepStart = performance.now()
-      const flush = async (): Promise<void> => {
-        blockedMs = Math.max(blockedMs, performance.now() - stepStart)
-        if (out.length > 0) {
-          bytes += out.length
-          await write(out.bytes())
-          out.clear()
-          await this.midway()
-        }
-        stepStart = performance.now()
-      }
-      for (let done = false; !done;) {
-        for (let i = 0; i < RECORDS_PER_STEP; i++) {
-          const next = entries.next()
-          if (next.done === true) {
-            done = true
-            break
-          }
-          const r = next.value
-          if (!keep(r)) {
-            data.records.delete(r)
-            forgotten++
-            continue
-          }
-          const line = JSON.stringify(r)
-          if (!out.add(line)) {
-            await flush()
-            if (!out.add(line)) {
-              const alone = Buffer.from(`${line}\n`, 'utf8')
-              bytes += alone.length
-              await write(alone)
-            }
-          }
-        }
-        if (out.full || done) {
-          await flush()
-        } else {
-          blockedMs = Math.max(blockedMs, performance.now() - stepStart)
-          await new Promise<void>((resolve) => setImmediate(resolve))
-          stepStart = performance.now()
-        }
-      }
+      // A Map iterator sees records added meanwhile (they are journaled too) and tolerates the
+      // deletions of retention.
+      figures = await this.serialise(data.records.values(), async (bytes) => {
+        await write(bytes)
+        await this.midway()
+      }, (r) => {
+        if (keep(r)) return true
+        data.records.delete(r)
+        forgotten++
+        return false
+      })
     })
     this.journalValidBytes = undefined
     const journal = await open(this.journalPath, 'a')
@@ -274,8 +238,7 @@ export class ShardAdapter implements Adapter<NetworkState> {
     } finally {
       await journal.close()
     }
-    const figures = { blockedMs, bytes }
-    this.stateBytes = bytes
+    this.stateBytes = figures.bytes
     this.journalBytes = 0
     this.lastWrite = figures
     return { figures, forgotten }
@@ -294,8 +257,11 @@ export class ShardAdapter implements Adapter<NetworkState> {
     return this.lines
   }
 
-  /** JSON lines handed to `sink` about a MiB at a time; each await lets the event loop turn. */
-  private async serialise (records: PeerRecord[], sink: (bytes: Buffer) => Promise<void>): Promise<WriteFigures> {
+  /**
+   * JSON lines of the records `keep` accepts, handed to `sink` about a MiB at a time; the event
+   * loop turns after every RECORDS_PER_STEP records and at each write.
+   */
+  private async serialise (records: Iterable<PeerRecord>, sink: (bytes: Buffer) => Promise<void>, keep: (r: PeerRecord) => boolean = () => true): Promise<WriteFigures> {
     let blockedMs = 0
     let bytes = 0
     const out = this.lineBuffer()
@@ -309,7 +275,14 @@ export class ShardAdapter implements Adapter<NetworkState> {
       }
       stepStart = performance.now()
     }
+    let visited = 0
     for (const r of records) {
+      if (++visited % RECORDS_PER_STEP === 0) {
+        blockedMs = Math.max(blockedMs, performance.now() - stepStart)
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        stepStart = performance.now()
+      }
+      if (!keep(r)) continue
       const line = JSON.stringify(r)
       if (!out.add(line)) {
         await flush()
