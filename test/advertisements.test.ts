@@ -8,18 +8,8 @@ import { join } from 'node:path'
 import type { Endpoint } from '../src/contract.js'
 import { AdvertisementTally, sanitiseAdvertisedTime } from '../src/engine/advertisements.js'
 import { openStore } from '../src/store/store.js'
+import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
 import { testSeed } from './helpers/wait.js'
-
-/** xorshift32 */
-function prng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 2 ** 32
-  }
-}
 
 test('sanitised times follow Core: more than 10 minutes ahead or before 1973 count as 5 days ago', () => {
   const nowS = 1_800_000_000
@@ -31,7 +21,7 @@ test('sanitised times follow Core: more than 10 minutes ahead or before 1973 cou
 
 test('the tally of repeats gives the store the record that one call per advertisement gives', async () => {
   const seed = testSeed('advertisement tally')
-  const random = prng(seed)
+  const random = seededRandom(seed)
   const dir = await mkdtemp(join(tmpdir(), 'peers-adv-'))
   try {
     let clock = Date.parse('2026-11-30T00:00:00.000Z')
@@ -45,13 +35,15 @@ test('the tally of repeats gives the store the record that one call per advertis
       oneByOne.recordDiscovered('n', e, from)
       summed.recordDiscovered('n', e, from)
     }
+    const SHARED_TIMES = [clock / 1000 - 3600, clock / 1000 - 7200].map(Math.floor)
     for (let k = 0; k < 3000; k++) {
       clock += Math.floor(random() * 5000)
       const i = Math.floor(random() * endpoints.length)
       const nowS = Math.floor(clock / 1000)
       const roll = random()
-      // Past, far future, ancient, equal to an earlier one, or no time; services or not.
-      const time = roll < 0.2 ? undefined : roll < 0.3 ? nowS + 3600 : roll < 0.35 ? 5 : roll < 0.45 ? nowS - 86400 : nowS - Math.floor(random() * 7 * 86400)
+      // Past, far future, ancient, a time other peers claim too (ties: the last one's services
+      // win), or no time; services or not.
+      const time = roll < 0.2 ? undefined : roll < 0.3 ? nowS + 3600 : roll < 0.35 ? 5 : roll < 0.55 ? SHARED_TIMES[Math.floor(random() * SHARED_TIMES.length)] : nowS - Math.floor(random() * 7 * 86400)
       const services = random() < 0.3 ? undefined : String(Math.floor(random() * 4096))
       oneByOne.recordDiscovered('n', endpoints[i], from, undefined, { time, services })
       tally.add(i, clock, time, services)
