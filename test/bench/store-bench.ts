@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import type { Endpoint, SessionResult } from '../../src/contract.js'
+import { seededRandom } from '../../adapters/bitcoin/simnet/random.js'
 import { HistoryWriter, readTimeline } from '../../src/store/history.js'
 import { diffWindows } from '../../src/store/queries.js'
 import { COMPACT_RATIO, openStore } from '../../src/store/store.js'
@@ -104,22 +105,11 @@ function failed (endpoint: Endpoint): SessionResult {
   return { endpoint, ok: false, reason: 'connect-timeout', learned: [], addressesReceived: 0 }
 }
 
-/** xorshift32: the simulation's choices, reproducible. */
-function prng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 2 ** 32
-  }
-}
-
 export async function benchStore (options: { endpoints: number }): Promise<StoreBenchFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'peers-bench-'))
   const path = join(dir, 'peers.json')
   const n = options.endpoints
-  const random = prng(20261130)
+  const random = seededRandom(20261130)
   let clockMs = Date.parse('2026-11-01T00:00:00.000Z')
   const now = (): Date => new Date(clockMs)
   let loopDelayMaxMs = 0
@@ -273,7 +263,7 @@ async function timeLoad (path: string, n: number, mode: 'read' | 'write'): Promi
 
 /** A month of history for 20,000 peers (a try every 4 to 12 hours), then the reads `peers diff` and `peers history` do. */
 async function benchMonth (dir: string): Promise<StoreBenchFigures['month']> {
-  const random = prng(7)
+  const random = seededRandom(7)
   const historyDir = join(dir, 'month-history')
   const writer = new HistoryWriter(historyDir)
   const start = Date.parse('2026-10-01T00:00:00.000Z')
