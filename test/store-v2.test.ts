@@ -17,6 +17,7 @@ import { openStore, sanitiseAdvertisedTime } from '../src/store/store.js'
 import { isReachable } from '../src/store/types.js'
 import { uptimeValues, uptimeWindow } from '../src/store/uptime.js'
 import { seededRandom } from '../adapters/bitcoin/simnet/random.js'
+import { TAUS_S, uptimeReference } from './helpers/uptime-reference.js'
 
 const NET = 'regtest'
 const FIXTURES = new URL('./fixtures/', import.meta.url)
@@ -187,24 +188,7 @@ test('retention: compaction forgets the never-reached that are stale or failed t
 
 const PEERS = 20_000
 const MONTH_S = 30 * 86400
-const TAUS_S = [7200, 28800, 86400, 604800, 2592000]
 
-/** The reference, from the closed forms of the EMA (ages telescope), not from the store's recursion. */
-function reference (times: number[], goods: boolean[]): Array<{ reliability: number, weight: number, count: number }> {
-  const last = times[times.length - 1]
-  return TAUS_S.map((tau) => {
-    let reliability = 0
-    let count = 0
-    for (let i = 0; i < times.length; i++) {
-      const age = i === 0 ? 1000 : times[i] - times[i - 1]
-      const later = Math.exp(-(last - times[i]) / tau)
-      if (goods[i]) reliability += (1 - Math.exp(-age / tau)) * later
-      count += later
-    }
-    // Σ (1 - e^(-age_i/τ))·e^(-(T - t_i)/τ) telescopes to 1 - e^(-(T - t_0 + 1000)/τ).
-    return { reliability, weight: 1 - Math.exp(-(last - times[0] + 1000) / tau), count }
-  })
-}
 
 test(`uptime: a month of observations for ${PEERS} peers equals the reference; diff and history read that month`, async () => {
   const seed = Number(process.env.PEERS_UPTIME_SEED ?? 20261130)
@@ -249,7 +233,7 @@ test(`uptime: a month of observations for ${PEERS} peers equals the reference; d
     const state = reread.get(NET, ep(p))?.uptime
     assert.ok(state !== undefined, `peer ${p} has uptime`)
     assert.equal(uptimeValues(state).lastTry, times[p][times[p].length - 1] * 1000)
-    const want = reference(times[p], goods[p])
+    const want = uptimeReference(times[p], goods[p])
     for (let w = 0; w < 5; w++) {
       for (const k of ['reliability', 'weight', 'count'] as const) {
         const got = uptimeWindow(state, w)[k]

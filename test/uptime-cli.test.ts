@@ -12,11 +12,11 @@ import { getAdapter, getNetwork } from '../adapters/index.js'
 import type { Endpoint, SimulatedPeer } from '../src/contract.js'
 import { formatEndpoint } from '../src/net/endpoint.js'
 import { runCli } from './helpers/cli.js'
+import { uptimeReference } from './helpers/uptime-reference.js'
 
 process.env.PEERS_LOOPBACK_ONLY = '1'
 
 const LOOPBACK = ['--allow-cidr', '127.0.0.0/8', '--only-cidr', '127.0.0.0/8']
-const TAUS_S = [7200, 28800, 86400, 604800, 2592000]
 
 interface Gate {
   endpoint: Endpoint
@@ -67,20 +67,9 @@ after(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true })
 })
 
-/** sipa's EMA in closed form over a list of tries (times in s): see test/store-v2.test.ts. */
+/** The reference as the store's flat form: weight, count, reliability per window. */
 function reference (times: number[], goods: boolean[]): number[] {
-  const last = times[times.length - 1]
-  return TAUS_S.flatMap((tau) => {
-    let reliability = 0
-    let count = 0
-    for (let i = 0; i < times.length; i++) {
-      const age = i === 0 ? 1000 : times[i] - times[i - 1]
-      const later = Math.exp(-(last - times[i]) / tau)
-      if (goods[i]) reliability += (1 - Math.exp(-age / tau)) * later
-      count += later
-    }
-    return [1 - Math.exp(-(last - times[0] + 1000) / tau), count, reliability]
-  })
+  return uptimeReference(times, goods).flatMap((w) => [w.weight, w.count, w.reliability])
 }
 
 test('continuous crawls of peers going down and up: uptime as the history says, diff of the two runs', async () => {
