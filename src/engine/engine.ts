@@ -331,7 +331,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       }
       if (f.advertisements[held] < 255) f.advertisements[held]++
       // Lazy promotion (docs/design.md §1.4): a second entry in the better tier; the old one is skipped at pop.
-      if (f.state[held] === QUEUED && f.tier[held] > TIER_FRESH && (f.advertisements[held] >= FRESH_ADVERTISERS || isFresh(time))) {
+      if (f.state[held] === QUEUED && f.tier[held] > TIER_FRESH && (f.advertisements[held] >= FRESH_ADVERTISERS || isFresh(time, this.learnedAtMs))) {
         f.tier[held] = TIER_FRESH
         this.laneFor(held).queues[TIER_FRESH].push(held)
       }
@@ -340,7 +340,7 @@ export class CrawlEngine extends EventEmitter<EngineEvents> {
       return
     }
     const seed = from === null || this.o.reachableBefore?.has(key) === true
-    const tier = seed ? TIER_KNOWN : isFresh(time) ? TIER_FRESH : TIER_REST
+    const tier = seed ? TIER_KNOWN : isFresh(time, this.learnedAtMs) ? TIER_FRESH : TIER_REST
     // No route comes before the ranges: the notice then names the flag that would dial it.
     const routed = this.o.dialers === undefined ? DIRECT_TYPES.has(endpoint.type) : this.o.dialers[endpoint.type] !== undefined
     const verdict = !routed && this.o.adapter.dialableTypes.includes(endpoint.type)
@@ -776,10 +776,10 @@ function promise (tier: number, seed: boolean): number {
   return tier === TIER_KNOWN ? 4 : tier === TIER_FRESH ? 3 : 2
 }
 
-/** A fresh advertisement (docs/design.md §1.4), its time sanitised as Core's addr handling does. */
-function isFresh (time: number | undefined): boolean {
+/** A fresh advertisement (docs/design.md §1.4) when received, its time sanitised as Core's addr handling does. */
+function isFresh (time: number | undefined, receivedAtMs: number): boolean {
   if (time === undefined) return false
-  const nowS = Date.now() / 1000
+  const nowS = receivedAtMs / 1000
   return nowS - sanitiseAdvertisedTime(time, nowS) <= FRESH_ADVERTISEMENT_S
 }
 

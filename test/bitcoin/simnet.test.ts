@@ -201,6 +201,21 @@ describe('Simnet nodes on the wire', () => {
     }
   })
 
+  it('the floor of #11: a slow node (version after 3 s, answer after 5 s, a round trip of up to 100 ms) is found with the adapter\'s default timeouts', async () => {
+    const net = new Simnet({ nodes: 1, slow: 1, basePort: 0, seed: 3, latencyMs: { min: 10, max: 100 } })
+    await net.start()
+    try {
+      const [slow] = net.endpointsOf('slow')
+      const base = options()
+      const r = await bitcoinAdapter.runSession(slow, { ...base, timeouts: bitcoinAdapter.defaults.timeouts, limits: { ...base.limits, maxSessionMs: 60_000 } })
+      assert.equal(r.ok, true, `${r.reason ?? ''} ${r.detail ?? ''}`)
+      assert.ok((r.handshakeMs ?? 0) >= 3000 - 5, `handshake ${r.handshakeMs} ms: the node held its version`)
+      assert.ok(r.answer !== undefined && r.answer.afterMs >= 5000 - 5, `answer ${JSON.stringify(r.answer)}`)
+    } finally {
+      await net.stop()
+    }
+  })
+
   it('latency delays every reply by the node\'s own round trip; slow nodes send version after 3 s and answer after 5 s', async () => {
     const seed = 12
     console.log(`# seed ${seed}`)
