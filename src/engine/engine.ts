@@ -75,7 +75,7 @@ export interface DiscoveredEvent {
   endpoint: Endpoint
   /** The peer that advertised it; null for a seed. */
   from: Endpoint | null
-  /** false when the endpoint was already held (another peer advertised it again). */
+  /** false for a seed the frontier already held; repeated advertisements come summed as `advertised`. */
   first: boolean
   /** Set when the endpoint will not be dialed (policy, or no route for its type). */
   skipped?: SkipReason
